@@ -1,0 +1,286 @@
+"""Fetch a feed's bytes: politely, within bounds, and never from where it must not.
+
+`fetch(url, state, limits, client)` does one conditional GET (ETag / Last-Modified from
+`state`), follows redirects itself (so each hop can be checked and counted), stops at the byte
+cap measured *after* decompression (a gzip bomb is cut off, not inflated), and gives up at the
+total deadline even when a server drips one byte per second inside the read timeout. Local
+paths are read from disk under the same cap. Every failure is a `FetchError` naming the feed's
+address and the reason; feedparser never fetches anything itself.
+
+For feeds added from Slack, `guard=True` refuses private, loopback and link-local addresses
+after DNS resolution, on the first request and on every redirect.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from bot import __version__
+from bot.config import Limits
+from bot.errors import FetchError
+
+USER_AGENT = f"hubnews/{__version__} (+https://github.com/hubnews/hubnews; feed reader)"
+_REDIRECTS = {301, 302, 303, 307, 308}
+_PERMANENT = {301, 308}
+
+
+@dataclass(frozen=True, slots=True)
+class FetchState:
+    """What the last successful fetch left for the next one."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str  # the address finally read (after redirects)
+    status: int  # 200, or 304 when nothing changed; 0 for a local file
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    moved_to: str | None = None  # set when every redirect on the way was permanent
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def make_client(limits: Limits, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """One client per process: pooled connections, our timeouts, no automatic redirects."""
+    timeout = httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout)
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=False,
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
+            "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+        },
+        transport=transport,
+        limits=httpx.Limits(max_connections=max(limits.concurrency, 1) * 2),
+    )
+
+
+def fetch(
+    url: str, state: FetchState, limits: Limits, client: httpx.Client, *, guard: bool = False
+) -> Fetched:
+    if not url.startswith(("http://", "https://")):
+        return _read_local(url, limits)
+    started = time.monotonic()
+    deadline = started + limits.deadline
+    headers = _conditional_headers(state)
+    current, permanent = url, True
+    for _hop in range(limits.max_redirects + 1):
+        if guard:
+            check_public(current, limits.allow_private)
+        response = _get(client, current, headers, deadline, limits, url)
+        if response.status_code not in _REDIRECTS:
+            return _finish(response, url, current, permanent and current != url, started)
+        location = response.headers.get("location")
+        if not location:
+            raise FetchError(
+                f"{url}: HTTP {response.status_code} redirect without a Location",
+                hint="the server is misconfigured; tell its owner",
+                status=response.status_code,
+            )
+        permanent = permanent and response.status_code in _PERMANENT
+        current = urljoin(current, location)
+        if not current.startswith(("http://", "https://")):
+            raise FetchError(
+                f"{url}: redirected to a non-HTTP address {current!r}",
+                hint="fix the feed URL in the config",
+            )
+    raise FetchError(
+        f"{url}: more than {limits.max_redirects} redirects (last: {current})",
+        hint="the feed redirects in a loop or too often; open it in a browser and "
+        "put the final address in the config",
+    )
+
+
+def _conditional_headers(state: FetchState) -> dict[str, str]:
+    headers = {}
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    return headers
+
+
+def _get(
+    client: httpx.Client,
+    current: str,
+    headers: dict[str, str],
+    deadline: float,
+    limits: Limits,
+    feed_url: str,
+) -> _Response:
+    try:
+        with client.stream("GET", current, headers=headers) as response:
+            if response.status_code in _REDIRECTS or response.status_code == 304:
+                return _Response(response.status_code, dict(response.headers), b"")
+            _raise_for_status(response, feed_url)
+            body = bytearray()
+            for chunk in response.iter_bytes():  # decoded: the cap counts inflated bytes
+                body += chunk
+                if len(body) > limits.max_bytes:
+                    raise FetchError(
+                        f"{feed_url}: response is larger than {limits.max_bytes:,} bytes "
+                        "(after decompression); stopped reading",
+                        hint="raise [limits] max_bytes if this feed is really that large",
+                    )
+                if time.monotonic() > deadline:
+                    raise _deadline(feed_url, limits)
+            return _Response(response.status_code, dict(response.headers), bytes(body))
+    except httpx.TimeoutException as exc:
+        kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+        raise FetchError(
+            f"{feed_url}: {kind} timeout",
+            hint="the server is slow or down; hubnews retries later with back-off",
+        ) from None
+    except httpx.DecodingError as exc:
+        raise FetchError(
+            f"{feed_url}: the compressed response is corrupt ({exc})",
+            hint="the server sent a broken gzip/deflate body; retried later",
+        ) from None
+    except httpx.TransportError as exc:
+        raise FetchError(
+            f"{feed_url}: cannot connect ({_reason(exc)})",
+            hint="check the address and that the server is up; retried later",
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    status_code: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _finish(response: _Response, feed_url: str, final: str, moved: bool, started: float) -> Fetched:
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    return Fetched(
+        url=final,
+        status=response.status_code,
+        body=response.body,
+        headers=headers,
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+        moved_to=final if moved else None,
+        elapsed=time.monotonic() - started,
+    )
+
+
+def _raise_for_status(response: httpx.Response, feed_url: str) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 410:
+        hint = "the feed is gone for good; remove it from the config"
+    elif status in {401, 403}:
+        hint = "the server refuses hubnews; check the URL or whether the feed needs a login"
+    elif status == 404:
+        hint = "the address is wrong or the feed moved; find its current URL"
+    elif status == 429:
+        hint = "the server asks us to slow down; hubnews waits as told before retrying"
+    else:
+        hint = "the server failed; hubnews retries later with back-off"
+    reason = response.reason_phrase or httpx.codes.get_reason_phrase(status)
+    raise FetchError(
+        f"{feed_url}: HTTP {status} {reason}".rstrip(),
+        hint=hint,
+        status=status,
+        retry_after=retry_after,
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _deadline(feed_url: str, limits: Limits) -> FetchError:
+    return FetchError(
+        f"{feed_url}: gave up after the {limits.deadline:g}s deadline",
+        hint="the server is too slow; raise [limits] deadline if it is worth it",
+    )
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _read_local(path: str, limits: Limits) -> Fetched:
+    started = time.monotonic()
+    file = Path(path).expanduser()
+    try:
+        size = file.stat().st_size
+        if size > limits.max_bytes:
+            raise FetchError(
+                f"{path}: file is larger than {limits.max_bytes:,} bytes",
+                hint="raise [limits] max_bytes if this feed is really that large",
+            )
+        body = file.read_bytes()
+    except FileNotFoundError:
+        raise FetchError(
+            f"{path}: no such file",
+            hint="check the path in the config or "
+            "on the command line (relative paths resolve against the config's "
+            "folder)",
+        ) from None
+    except IsADirectoryError:
+        raise FetchError(
+            f"{path}: is a directory, not a feed file", hint="name a feed file"
+        ) from None
+    except OSError as exc:
+        raise FetchError(
+            f"{path}: cannot read ({exc.strerror})", hint="check the file's permissions"
+        ) from None
+    return Fetched(url=str(file), status=0, body=body, elapsed=time.monotonic() - started)
+
+
+def check_public(url: str, allow: tuple[str, ...] = ()) -> None:
+    """Refuse an address that resolves to a private, loopback, link-local or reserved IP."""
+    host = urlsplit(url).hostname or ""
+    if not host:
+        raise FetchError(f"{url}: no host in the address", hint="use a full http(s) URL")
+    if host in allow:
+        return
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(
+            f"{url}: the host name {host!r} does not resolve",
+            hint="check the spelling of the address",
+        ) from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            raise FetchError(
+                f"{url}: {host} resolves to a non-public address ({address})",
+                hint="feeds added from Slack must be on the public internet; "
+                "an administrator can add this one in the config file",
+            )

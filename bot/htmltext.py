@@ -1,0 +1,67 @@
+"""HTML fragments from feeds -> plain text, with a real HTML5 parser (selectolax/lexbor).
+
+Scripts, styles and other non-text elements are dropped, entities decoded, block elements
+become line breaks, and whitespace is normalised: paragraphs are separated by one "\n", runs of
+spaces inside a paragraph become one space. Text without markup skips the parser.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+_DROP = [
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "form",
+    "button",
+    "select",
+    "head",
+]
+_BLOCKS = (
+    "p, div, br, li, ul, ol, h1, h2, h3, h4, h5, h6, tr, table, blockquote, pre, "
+    "section, article, header, footer, figure, figcaption, hr, dd, dt"
+)
+_MARKUP = re.compile(r"<[a-zA-Z!/?]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+_WHITESPACE = re.compile(r"\s+")
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_LINES = re.compile(r"\s*\n\s*")
+
+
+def to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (or of plain text, normalised)."""
+    if not fragment:
+        return ""
+    text = fragment
+    for _pass in range(2):  # a second pass for markup escaped twice ("&lt;p&gt;…")
+        if not _MARKUP.search(text):
+            break
+        text = _parse(text)
+    return normalise(html.unescape(text) if _ENTITY.search(text) else text)
+
+
+def _parse(fragment: str) -> str:
+    # In HTML a line break in the source is just a space; paragraphs come from the elements.
+    tree = LexborHTMLParser(_WHITESPACE.sub(" ", fragment))
+    tree.strip_tags(_DROP)
+    for node in tree.css(_BLOCKS):
+        node.insert_after("\n")
+    root = tree.body or tree.root
+    return root.text(separator="") if root is not None else ""
+
+
+def normalise(text: str) -> str:
+    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SPACES.sub(" ", text)
+    return _LINES.sub("\n", text).strip()

@@ -1,0 +1,152 @@
+"""Feed bytes -> `Story` values. feedparser's dicts never leave this module.
+
+`parse(fetched, feed_name, feed_identity)` hands the bytes to feedparser as a stream (never a
+URL or path, so it cannot fetch), or to the JSON Feed adapter when the body is JSON, and maps
+every entry to a frozen `Story`. A bozo feed that still yields entries is kept and its problem
+returned in `Parsed.problem`; bytes that are no feed at all (empty, an HTML page, garbage) raise
+`ParseError` with what to do.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+from selectolax.lexbor import LexborHTMLParser
+
+from bot import jsonfeed
+from bot.errors import ParseError
+from bot.fetch import Fetched
+from bot.htmltext import to_text
+from bot.story import Source, Story
+from bot.urls import canonical_url, domain, story_key
+
+# feedparser resolves relative links against this when the feed gives no base of its own.
+feedparser.RESOLVE_RELATIVE_URIS = True
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    title: str
+    stories: list[Story]
+    problem: str | None = None  # why the feed is "bozo", when it still parsed
+    ttl_minutes: int | None = None  # RSS <ttl>, for polite polling
+
+
+def parse(fetched: Fetched, feed_name: str, feed_identity: str) -> Parsed:
+    body = fetched.body
+    if not body.strip():
+        raise ParseError(
+            f"{feed_name}: the response is empty",
+            hint="the server sent no content; check the feed URL",
+        )
+    if jsonfeed.looks_like(body, fetched.headers.get("content-type", "")):
+        document = jsonfeed.load(body, feed_name)
+        return _from_document(document, feed_name, feed_identity, fetched.url)
+    headers = dict(fetched.headers)
+    if fetched.url.startswith(("http://", "https://")):
+        headers.setdefault("content-location", fetched.url)
+    result = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    if not result.entries and not result.get("version"):
+        raise ParseError(f"{feed_name}: {_not_a_feed(body, result)}", hint=_not_a_feed_hint(body))
+    problem = _problem(result) if result.get("bozo") else None
+    return _from_document(result, feed_name, feed_identity, fetched.url, problem)
+
+
+def _from_document(
+    document: Mapping[str, Any],
+    feed_name: str,
+    feed_identity: str,
+    fetched_url: str,
+    problem: str | None = None,
+) -> Parsed:
+    meta = document.get("feed", {})
+    title = to_text(meta.get("title", "")) or feed_name
+    feed_domain = domain(meta.get("link", "")) or domain(fetched_url)
+    stories = [
+        _story(entry, feed_name, feed_identity, title, feed_domain)
+        for entry in document.get("entries", [])
+    ]
+    ttl = meta.get("ttl")
+    return Parsed(
+        title=title,
+        stories=stories,
+        problem=problem,
+        ttl_minutes=int(ttl) if str(ttl or "").isdigit() else None,
+    )
+
+
+def _story(
+    entry: Mapping[str, Any], feed_name: str, feed_identity: str, feed_title: str, feed_domain: str
+) -> Story:
+    link = (entry.get("link") or "").strip()
+    original = (entry.get("feedburner_origlink") or "").strip()
+    guid = (entry.get("id") or "").strip()
+    title = to_text(entry.get("title", ""))
+    content = max(
+        (to_text(part.get("value", "")) for part in entry.get("content", [])), key=len, default=""
+    )
+    description = to_text(entry.get("summary", ""))
+    key_link = original or link
+    return Story(
+        key=story_key(feed_identity=feed_identity, guid=guid, link=key_link, title=title),
+        url=link,
+        title=title,
+        source=Source(feed=feed_name, title=feed_title, domain=domain(key_link) or feed_domain),
+        published=_published(entry),
+        description=description,
+        content=content if content != description else "",
+        canonical_url=canonical_url(key_link),
+        guid=guid,
+        authors=tuple(a["name"] for a in entry.get("authors", []) if a.get("name")),
+        feed_tags=tuple(t["term"] for t in entry.get("tags", []) if t.get("term")),
+    )
+
+
+def _published(entry: Mapping[str, Any]) -> datetime | None:
+    if isinstance(entry.get("published_at"), datetime):  # from the JSON Feed adapter
+        return entry["published_at"]
+    parsed: time.struct_time | None = (
+        entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
+    )
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _problem(result: Mapping[str, Any]) -> str:
+    exc = result.get("bozo_exception")
+    name = type(exc).__name__ if exc else "unknown problem"
+    text = str(exc).splitlines()[0][:200] if exc and str(exc) else ""
+    return f"{name}: {text}" if text else name
+
+
+def _not_a_feed(body: bytes, result: Mapping[str, Any]) -> str:
+    head = body[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "this is an HTML page, not a feed"
+    if body.count(b"\x00") > len(body) // 20 and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "the response is binary data, not a feed"
+    return f"not a feed ({_problem(result)})"
+
+
+def _not_a_feed_hint(body: bytes) -> str:
+    head = body[:200_000]
+    if b"<html" not in head.lower():
+        return "check the URL points at an RSS, Atom or JSON feed"
+    tree = LexborHTMLParser(head.decode("utf-8", "replace"))
+    for node in tree.css("link[rel~=alternate]"):
+        kind = (node.attributes.get("type") or "").lower()
+        href = node.attributes.get("href")
+        if href and any(k in kind for k in ("rss", "atom", "feed+json")):
+            return f"the page announces a feed at {href}; use that address instead"
+    return "find the site's RSS or Atom link and use that address instead"

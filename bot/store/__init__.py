@@ -1,0 +1,27 @@
+"""The store: SQLite behind one class. SQL lives in this package and nowhere else.
+
+    Store
+    ├── StoriesMixin   stories, clusters, tags, full-text rows      (stories.py)
+    ├── SearchMixin    FTS5 search and suggestions                  (search.py)
+    ├── FeedsMixin     feeds and their fetch state                  (feeds.py)
+    ├── OutboxMixin    Slack messages to post and their fate        (outbox.py)
+    └── FeedbackMixin  verdicts from the Slack buttons              (feedback.py)
+
+`Store(":memory:")` is a throwaway database for tests; `Store(path)` opens (creating and
+migrating) a file in WAL mode.
+"""
+
+from __future__ import annotations
+
+from bot.store.base import StoreBase
+from bot.store.feedback import FeedbackMixin, Verdict
+from bot.store.feeds import FeedsMixin, FeedStatus
+from bot.store.outbox import OutboxMixin
+from bot.store.search import Hit, SearchMixin
+from bot.store.stories import StoriesMixin
+
+__all__ = ["FeedStatus", "Hit", "Store", "Verdict"]
+
+
+class Store(StoriesMixin, SearchMixin, FeedsMixin, OutboxMixin, FeedbackMixin, StoreBase):
+    pass

@@ -1,0 +1,174 @@
+"""Full-text search over stored stories: one hit per cluster, relevance weighed by recency.
+
+Ranking: FTS5 bm25 with the title weighted 8x the body (CJK bigrams 4x), multiplied by a
+recency factor 1 / (1 + age_in_days / 90), so a story three months old needs twice the textual
+relevance of today's to rank level with it. Copies are folded into their cluster: the cluster
+is ranked by its best-matching member and shown by its first story.
+
+Every user word reaches FTS5 as a quoted string, so no query text is ever FTS or SQL syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from bot.query import Query
+from bot.store.base import StoreBase, utc_text
+from bot.store.stories import _CJK_RUN, cjk_bigrams, story_from_row
+from bot.story import Story
+
+MARK_START, MARK_END = "\x02", "\x03"  # around matched words in snippets; renderers style them
+_RANK = (
+    "bm25(stories_fts, 8.0, 1.0, 4.0) / (1.0 + MAX(0.0, julianday(:now) - "
+    "julianday(COALESCE(s.published, s.first_seen))) / 90.0)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    story: Story  # the cluster's first story
+    snippet: str  # text around the match, matched words between MARK_START and MARK_END
+    rank: float  # lower is better (bm25 convention)
+    sources: int  # how many stories the cluster holds
+
+
+class SearchMixin(StoreBase):
+    def search(
+        self, query: Query, *, limit: int = 5, offset: int = 0, now: datetime | None = None
+    ) -> list[Hit]:
+        params: dict[str, Any] = {
+            "now": utc_text(now or datetime.now(UTC)),
+            "limit": limit,
+            "offset": offset,
+        }
+        where = _filters(query, params)
+        match = fts_expression(query)
+        if match:
+            params["match"] = match
+            sql = (
+                f"WITH m AS MATERIALIZED (SELECT s.cluster_id AS cluster, s.id AS id, {_RANK} "
+                "AS r FROM stories_fts JOIN stories s ON s.id = stories_fts.rowid "
+                f"WHERE stories_fts MATCH :match {where}) "
+                "SELECT cluster, id, MIN(r) AS rank FROM m GROUP BY cluster "
+                "ORDER BY rank LIMIT :limit OFFSET :offset"
+            )
+        else:
+            sql = (
+                "SELECT s.cluster_id AS cluster, MAX(s.id) AS id, 0.0 AS rank FROM stories s "
+                f"WHERE 1 {where} GROUP BY s.cluster_id "
+                "ORDER BY MAX(COALESCE(s.published, s.first_seen)) DESC "
+                "LIMIT :limit OFFSET :offset"
+            )
+        return [
+            self._hit(row["cluster"], row["id"], row["rank"], match, query.words)
+            for row in self._rows(sql, params)
+        ]
+
+    def _hit(
+        self, cluster: int, matched_id: int, rank: float, match: str | None, words: list[str]
+    ) -> Hit:
+        first = self._one("SELECT * FROM stories WHERE id = ?", (cluster,))
+        size = self._one("SELECT COUNT(*) AS n FROM stories WHERE cluster_id = ?", (cluster,))
+        text = ""
+        if match:
+            row = self._one(
+                f"SELECT snippet(stories_fts, 1, '{MARK_START}', '{MARK_END}', '…', 24) AS t, "
+                "body FROM stories_fts WHERE stories_fts MATCH ? AND rowid = ?",
+                (match, matched_id),
+            )
+            if row:
+                text = row["t"] if MARK_START in (row["t"] or "") else _around(row["body"], words)
+        assert first is not None
+        story = story_from_row(first)
+        text = text or (story.summary or story.body)[:200]
+        return Hit(
+            story=story, snippet=text, rank=float(rank), sources=int(size["n"]) if size else 1
+        )
+
+    def suggest(self, word: str) -> str | None:
+        """The indexed word closest to a word that found nothing ("Yizuang" -> "yizhuang")."""
+        if not word or _CJK_RUN.search(word):
+            return None
+        lowered = word.lower()
+        rows = self._rows(
+            "SELECT term FROM stories_vocab WHERE term >= ? AND term < ? ",
+            (lowered[:1], lowered[:1] + "\uffff"),
+        )
+        best = process.extractOne(
+            lowered, [r["term"] for r in rows], scorer=fuzz.ratio, score_cutoff=75
+        )
+        return best[0] if best and best[0] != lowered else None
+
+
+def _around(body: str, words: list[str], width: int = 90) -> str:
+    """A snippet around the first literal occurrence of a query word (CJK, title-only hits)."""
+    lowered = body.lower()
+    for word in words:
+        at = lowered.find(word.lower())
+        if at >= 0:
+            start, end = max(0, at - width), min(len(body), at + len(word) + width)
+            return (
+                ("…" if start else "")
+                + body[start:at]
+                + MARK_START
+                + body[at : at + len(word)]
+                + MARK_END
+                + body[at + len(word) : end]
+                + ("…" if end < len(body) else "")
+            )
+    return ""
+
+
+def fts_expression(query: Query) -> str | None:
+    """The FTS5 MATCH string for the query's words: every word quoted, CJK as bigram phrases."""
+    clauses = []
+    for group in query.groups:
+        options = [_phrase(text) for text in group]
+        options = [o for o in options if o]
+        if options:
+            clauses.append("(" + " OR ".join(options) + ")")
+    return " AND ".join(clauses) or None
+
+
+def _phrase(text: str) -> str:
+    parts = []
+    latin = _CJK_RUN.sub(" ", text).split()
+    if latin:
+        parts.append("{title body} : " + _quote(" ".join(latin)))
+    for run in _CJK_RUN.findall(text):
+        parts.append("cjk : " + _quote(cjk_bigrams(run)))
+    return " AND ".join(parts)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _filters(query: Query, params: dict[str, Any]) -> str:
+    where = []
+    if query.tags:
+        names = [f":tag{i}" for i in range(len(query.tags))]
+        params.update({f"tag{i}": t for i, t in enumerate(query.tags)})
+        where.append(f"s.id IN (SELECT story_id FROM story_tags WHERE tag IN ({', '.join(names)}))")
+    if query.sources:
+        alternatives = []
+        for i, source in enumerate(query.sources):
+            params[f"src{i}"] = source
+            params[f"srcdot{i}"] = "%." + re.sub(r"([%_\\])", r"\\\1", source)
+            alternatives.append(
+                f"lower(s.feed) = :src{i} OR lower(s.source_title) = :src{i} "
+                f"OR s.domain = :src{i} OR s.domain LIKE :srcdot{i} ESCAPE '\\'"
+            )
+        where.append("(" + " OR ".join(alternatives) + ")")
+    if query.since:
+        params["since"] = utc_text(query.since)
+        where.append("COALESCE(s.published, s.first_seen) >= :since")
+    if query.before:
+        params["before"] = utc_text(query.before)
+        where.append("COALESCE(s.published, s.first_seen) < :before")
+    return "".join(" AND " + clause for clause in where)

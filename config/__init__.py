@@ -1,0 +1,1 @@
+"""Bundled configuration files (installed as the `bot._config` package so an installed hubnews finds them)."""

@@ -1,0 +1,195 @@
+"""Store: upsert by key, clusters, feed state, FTS search with hostile queries, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.query import parse_query
+from bot.store import Store
+from bot.store.db import migrations
+from bot.story import Match, Source, Story, Tag
+
+NOW = datetime(2020, 10, 20, tzinfo=UTC)
+
+
+def make(
+    key: str,
+    title: str,
+    body: str = "",
+    *,
+    domain: str = "scmp.com",
+    published: datetime | None = NOW - timedelta(days=1),
+    tags: tuple[str, ...] = (),
+    duplicate_of: str | None = None,
+) -> Story:
+    return Story(
+        key=key,
+        url=f"https://{domain}/{key}",
+        title=title,
+        source=Source(feed=domain.split(".")[0], title=domain.upper(), domain=domain),
+        published=published,
+        content=body,
+        tags=tuple(Tag(t, 0.9) for t in tags),
+        duplicate=Match(duplicate_of, "near", {"containment": 0.9}) if duplicate_of else None,
+    )
+
+
+def test_save_is_an_upsert_by_key(store: Store) -> None:
+    assert store.save(make("a", "First title", "body one")) is True
+    assert store.save(make("a", "Updated title", "body two")) is False
+    assert store.count_stories() == 1
+    story = store.get_story("a")
+    assert story is not None and story.title == "Updated title" and story.body == "body two"
+
+
+def test_story_round_trips_with_tags_and_match(store: Store) -> None:
+    original = make("a", "Beijing AI hub", "Yizhuang", tags=("ai", "industrial-policy"))
+    store.save(original)
+    store.save(make("b", "Copy", "Yizhuang", duplicate_of="a"))
+    loaded = store.get_story("b")
+    assert loaded is not None and loaded.duplicate_of == "a"
+    assert loaded.duplicate and loaded.duplicate.scores["containment"] == 0.9
+    assert store.get_story("a") == original
+
+
+def test_copies_join_the_cluster_of_their_original(store: Store) -> None:
+    store.save(make("a", "Original", "text"))
+    store.save(make("b", "Copy", "text", duplicate_of="a"))
+    store.save(make("c", "Copy of copy", "text", duplicate_of="b"))
+    assert [s.key for s in store.cluster("c")] == ["a", "b", "c"]
+
+
+def test_search_folds_copies_into_one_hit(store: Store) -> None:
+    store.save(make("a", "Beijing tech park eyes AI hub", "Yizhuang county government"))
+    store.save(
+        make("b", "AI nod puts Beijing tech park in spotlight", "Yizhuang county", duplicate_of="a")
+    )
+    store.save(make("c", "Unrelated", "Cheese tariffs"))
+    hits = store.search(parse_query("Yizhuang"), now=NOW)
+    assert [h.story.key for h in hits] == ["a"] and hits[0].sources == 2
+    assert "\x02Yizhuang\x03" in hits[0].snippet
+
+
+def test_search_ranks_title_matches_and_recent_stories_first(store: Store) -> None:
+    store.save(make("old", "Semiconductor subsidies", "chips", published=NOW - timedelta(days=60)))
+    store.save(make("new", "Semiconductor subsidies", "chips", published=NOW - timedelta(days=1)))
+    store.save(
+        make("body", "Weekly roundup", "semiconductor mention", published=NOW - timedelta(days=1))
+    )
+    keys = [h.story.key for h in store.search(parse_query("semiconductor"), now=NOW)]
+    assert keys == ["new", "old", "body"]
+
+
+def test_search_filters(store: Store) -> None:
+    store.save(make("a", "AI park", "hub", tags=("ai",), published=NOW - timedelta(days=2)))
+    store.save(make("b", "AI rules", "hub", domain="ft.com", published=NOW - timedelta(days=20)))
+    store.save(make("c", "AI chips", "hub", domain="www.scmp.com", tags=("semiconductors",)))
+
+    def run(text: str) -> list[str]:
+        return sorted(h.story.key for h in store.search(parse_query(text, now=NOW), now=NOW))
+
+    assert run("hub tag:ai") == ["a"]
+    assert run("hub source:scmp.com") == ["a", "c"]
+    assert run("hub since:7d") == ["a", "c"]
+    assert run("hub before:2020-10-10") == ["b"]
+    assert run("tag:semiconductors") == ["c"]
+
+
+def test_chinese_two_character_words_are_found(store: Store) -> None:
+    store.save(make("zh", "北京亦庄获批人工智能创新中心", "亦庄 经济技术开发区"))
+    store.save(make("en", "Yizhuang", "Beijing"))
+    assert [h.story.key for h in store.search(parse_query("亦庄"), now=NOW)] == ["zh"]
+    assert [h.story.key for h in store.search(parse_query("人工智能"), now=NOW)] == ["zh"]
+    assert store.search(parse_query("庄获批人"), now=NOW)[0].story.key == "zh"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        '"unbalanced',
+        "a*",
+        "NEAR(a b",
+        "OR OR",
+        "(((",
+        "a AND",
+        "'; DROP TABLE stories; --",
+        "title:x",
+        "^start",
+        "x - y",
+        "🚀 AI",
+        "A\u200bI",
+        "col:umn:s",
+        "a OR",
+        "* OR *",
+    ],
+)
+def test_hostile_queries_never_raise(store: Store, text: str) -> None:
+    store.save(make("a", "AI hub", "AND OR NEAR start"))
+    try:
+        query = parse_query(text, now=NOW)
+    except Exception as exc:  # only the query's own error type is allowed
+        assert type(exc).__name__ == "QueryError"
+        return
+    store.search(query, now=NOW)
+    assert store.count_stories() == 1
+
+
+def test_suggest_offers_the_nearest_indexed_word(store: Store) -> None:
+    store.save(make("a", "Yizhuang named AI hub", "text"))
+    assert store.suggest("Yizuang") == "yizhuang"
+    assert store.suggest("zzzzzz") is None
+
+
+def test_feed_state_success_failure_and_disable(store: Store) -> None:
+    store.ensure_feed("f", "https://f.example/rss")
+    store.record_success("f", etag='"1"', last_modified=None, title="F", problem=None)
+    status = store.feed("f")
+    assert status and status.etag == '"1"' and status.consecutive_failures == 0
+    for _ in range(2):
+        store.record_failure("f", "HTTP 500", disable_after=3)
+    assert store.feed("f").enabled  # type: ignore[union-attr]
+    assert store.record_failure("f", "HTTP 500", disable_after=3) == 3
+    status = store.feed("f")
+    assert (
+        status and not status.enabled and "3 consecutive failures" in (status.disabled_reason or "")
+    )
+    store.set_enabled("f", True)
+    status = store.feed("f")
+    assert status and status.enabled and status.consecutive_failures == 0
+
+
+def test_prune_removes_old_stories_and_their_index_rows(store: Store) -> None:
+    store.save(
+        make("old", "Old news", "ancient", published=NOW - timedelta(days=400)),
+        seen_at=NOW - timedelta(days=400),
+    )
+    store.save(make("new", "New news", "ancient"), seen_at=NOW)
+    assert store.prune(NOW - timedelta(days=180)) == 1
+    assert [h.story.key for h in store.search(parse_query("ancient"), now=NOW)] == ["new"]
+
+
+def test_file_database_uses_wal_and_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "hubnews.db"
+    first = Store(path)
+    first.save(make("a", "Kept", "body"))
+    first.close()
+    second = Store(path)
+    assert second.get_story("a") is not None
+    assert second._one("PRAGMA journal_mode")[0] == "wal"  # type: ignore[index]
+    second.close()
+    version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
+    assert version == len(migrations())
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(Exception) as caught:
+        Store(path)
+    assert type(caught.value).__name__ == "StoreError"
+    assert "backup" in caught.value.hint  # type: ignore[attr-defined]
