@@ -83,7 +83,7 @@ def _from_document(
 
 
 def _story(
-    entry: Mapping[str, Any], feed_name: str, feed_identity: str, feed_title: str, feed_domain: str
+    entry: dict[str, Any], feed_name: str, feed_identity: str, feed_title: str, feed_domain: str
 ) -> Story:
     link = (entry.get("link") or "").strip()
     original = (entry.get("feedburner_origlink") or "").strip()
@@ -109,11 +109,13 @@ def _story(
     )
 
 
-def _published(entry: Mapping[str, Any]) -> datetime | None:
+def _published(entry: dict[str, Any]) -> datetime | None:
     if isinstance(entry.get("published_at"), datetime):  # from the JSON Feed adapter
         return entry["published_at"]
-    parsed: time.struct_time | None = (
-        entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
+    # dict.get, not FeedParserDict.get, which maps a missing key onto another and warns.
+    fields = ("published_parsed", "updated_parsed", "created_parsed")
+    parsed: time.struct_time | None = next(
+        (value for name in fields if (value := dict.get(entry, name))), None
     )
     if not parsed:
         return None
