@@ -10,6 +10,7 @@ memory.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,15 +69,17 @@ class Pipeline:
         self.taxonomy: Taxonomy = load_taxonomy(config.taxonomy)
         self.deduper = Deduper(config.dedup.window, config.dedup.thresholds)
         self.deduper.load(store.recent(now() - config.dedup.window))
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         self.client.close()
 
     def run_once(self, feed: Feed) -> Outcome:
-        try:
-            return self.process(feed, self.fetch(feed))
-        except FeedError as error:
-            return self.failed(feed, error)
+        """Fetch and process one feed (safe to call from several scheduler threads)."""
+        fetched = self._fetch_safely(feed)
+        if isinstance(fetched, FeedError):
+            return self.failed(feed, fetched)
+        return self._process_safely(feed, fetched)
 
     def poll(
         self, feeds: Sequence[Feed], progress: Callable[[Outcome], None] | None = None
@@ -101,6 +104,10 @@ class Pipeline:
         return fetch(feed.url, state, self.config.limits, self.client)
 
     def process(self, feed: Feed, fetched: Fetched) -> Outcome:
+        with self._lock:  # fetches overlap; decisions are taken one feed at a time
+            return self._process(feed, fetched)
+
+    def _process(self, feed: Feed, fetched: Fetched) -> Outcome:
         if fetched.not_modified:
             self.remember(feed, fetched, None)
             return Outcome(feed, not_modified=True)
