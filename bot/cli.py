@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot import __version__, config, logs
-from bot.errors import ConfigError, HubnewsError
+from bot.errors import ConfigError, HubnewsError, StoreError
 from bot.pipeline import Outcome, Pipeline, Processed
 from bot.query import parse_query
 from bot.store import Hit, Store
@@ -136,6 +136,15 @@ def _parser() -> argparse.ArgumentParser:
         "feeds", parents=[common], epilog=EPILOG, help="list feeds with their health"
     )
     feeds.set_defaults(handler=cmd_feeds)
+
+    backup = sub.add_parser(
+        "backup",
+        parents=[common],
+        epilog=EPILOG,
+        help="copy the database safely while hubnews runs",
+    )
+    backup.add_argument("path", help="the new backup file (never overwritten)")
+    backup.set_defaults(handler=cmd_backup)
     return parser
 
 
@@ -449,6 +458,26 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     for name, status in statuses.items():
         table.add_row(*_feed_row(f"{name} ({status.origin})", status, status.enabled))
     out.print(table)
+    return OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    if not Path(cfg.database).exists():
+        raise StoreError(
+            f"no database at {cfg.database}",
+            hint="check --db or the config's `database`; nothing has been stored yet",
+        )
+    store = Store(cfg.database)
+    try:
+        target = store.backup(args.path)
+        count = store.count_stories()
+    finally:
+        store.close()
+    out.print(
+        f"[green]backup written[/]: {target} ({count} stories). Restore: stop hubnews, "
+        f"copy it over {cfg.database}, start hubnews."
+    )
     return OK
 
 

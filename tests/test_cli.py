@@ -218,3 +218,15 @@ def test_every_real_feed_polls_with_one_json_line_per_entry(
     assert code == 0 and len(lines) == expected
     for line in lines:
         assert CONTRACT <= set(line)
+
+
+def test_backup_copies_the_database_and_never_overwrites(capsys: pytest.CaptureFixture[str],
+                                                         config_file: Path) -> None:
+    main(["poll", "--once", "--config", str(config_file)])
+    target = config_file.parent / "backups" / "copy.db"
+    assert main(["backup", str(target), "--config", str(config_file)]) == 0
+    assert "backup written" in capsys.readouterr().out
+    copied = sqlite3.connect(target).execute("SELECT COUNT(*) FROM stories").fetchone()[0]
+    assert copied == 2
+    assert main(["backup", str(target), "--config", str(config_file)]) == 1
+    assert "already exists" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.errors import StoreError
 from bot.store.db import MEMORY, connect, describe
 
 
@@ -38,6 +39,26 @@ class StoreBase:
         self._db = connect(self.path)
         self._lock = threading.RLock()
         self._depth = 0
+
+    def backup(self, target: str | Path) -> Path:
+        """A consistent copy of the database, taken online (SQLite's backup API)."""
+        destination = Path(target).expanduser()
+        if destination.exists():
+            raise StoreError(
+                f"backup target {destination} already exists",
+                hint="choose a new file name; hubnews never overwrites a backup",
+            )
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        copy = sqlite3.connect(destination)
+        try:
+            with self._lock:
+                self._db.backup(copy)
+        except sqlite3.Error as exc:
+            destination.unlink(missing_ok=True)
+            raise describe(exc, str(destination)) from None
+        finally:
+            copy.close()
+        return destination
 
     def close(self) -> None:
         with self._lock:
