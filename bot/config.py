@@ -74,6 +74,11 @@ class Limits:
     per_host: int = 2
     max_failures: int = 10  # consecutive failures before a feed is disabled
     flood: int = 10  # alerts per channel per cycle before they are batched
+    post_interval: float = 1.0  # seconds between posts to one channel (Slack: ~1/s)
+    retry_backoff: float = 30.0  # first retry after a 5xx/timeout; doubles each time
+    max_attempts: int = 8  # failed posts before an alert is given up (kept, marked failed)
+    hold_retry: float = 900.0  # retry interval for alerts held by a channel or token problem
+    thread_cap: int = 20  # "+1 source" replies per story and channel
     allow_private: tuple[str, ...] = ()  # hosts feeds added from Slack may use despite the guard
 
 
@@ -295,6 +300,11 @@ _LIMITS = {
     "max_failures",
     "flood",
     "allow_private",
+    "post_interval",
+    "retry_backoff",
+    "max_attempts",
+    "hold_retry",
+    "thread_cap",
 }
 
 
@@ -568,6 +578,11 @@ def _limits(reader: _Reader, raw: Any) -> Limits:
         per_host=count("per_host"),
         max_failures=count("max_failures"),
         flood=count("flood"),
+        post_interval=seconds("post_interval"),
+        retry_backoff=seconds("retry_backoff"),
+        max_attempts=count("max_attempts"),
+        hold_retry=seconds("hold_retry"),
+        thread_cap=count("thread_cap"),
         allow_private=tuple(reader.get(raw, "allow_private", list, "limits.", [], "limits")),
     )
 

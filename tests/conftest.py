@@ -44,3 +44,6 @@ def seed(name: str) -> tuple[str, str]:
     file = {"original": "000_fb14683d7b6d4548.txt", "copy": "001_69f3e0fecde67706.txt"}[name]
     headline, _, body = (SEEDS / file).read_text(encoding="utf-8").partition("\n")
     return headline, body
+
+
+from fakes.slack_api import slack_api  # noqa: E402,F401  (the loopback Slack Web API fixture)

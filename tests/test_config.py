@@ -151,3 +151,13 @@ def test_durations(text: str, seconds: float) -> None:
 )
 def test_sizes(value: object, size: int) -> None:
     assert config.parse_size(value) == size
+
+
+def test_delivery_limits_are_configurable(tmp_path: Path) -> None:
+    text = "[limits]\npost_interval = '2s'\nmax_attempts = 3\nhold_retry = '10m'\n"
+    cfg = config.load(write(tmp_path, text), environ={})
+    assert (cfg.limits.post_interval, cfg.limits.max_attempts, cfg.limits.hold_retry) == (
+        2.0,
+        3,
+        600.0,
+    )

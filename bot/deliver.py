@@ -1,0 +1,414 @@
+"""Post the outbox to Slack: in order, paced per channel, retried, never posted twice.
+
+One cycle (`deliver`): reconcile rows a crash left in `posting`; take the due rows (FIFO per
+channel); check Slack history for rows whose last attempt had an unknown fate; batch a channel's
+alerts into one message when more than `flood` are due; post, at most one message per
+`per_channel_interval` seconds per channel. What a failure does:
+
+    429 (Retry-After)                   pending until Retry-After; not a failure; channel paused
+    5xx, timeout, connection lost       pending, exponential backoff, `verify` history first
+    other `ok: false` errors            pending, exponential backoff; failed after max_attempts
+    channel / permission problems       held: operator log line with the fix, retried slowly
+    token problems                      held, and the cycle stops (every post would fail)
+    invalid blocks, message too long    failed (kept in the outbox, never deleted)
+
+Every post sets `unfurl_links=False`, `unfurl_media=False` and message metadata
+`{"event_type": "hubnews_story", "event_payload": {"key": ..., "keys": [...]}}`: reconciliation
+finds a post by that key in `conversations.history` (or `.replies` for thread replies).
+Build the client with `make_client`: slack_sdk's own connection retry would re-send a post whose
+fate is unknown, which this module does only after looking at the channel's history.
+
+(Longer than the ~250 lines the project aims for: the failure table, history reconciliation and
+the per-channel scheduler share their state; `posted_keys`/`reconcile` could move to their own
+module if this grows.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.client import HTTPException
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.render import batch_capacity, render_alert, render_batch, render_thread_reply
+from bot.route import ALERT, THREAD
+from bot.store.base import now_utc
+from bot.store.outbox import FAILED, OutboxMixin, OutboxRow
+from bot.story import Story
+
+log = logging.getLogger("hubnews.deliver")
+_RUNNING = threading.Lock()
+EVENT_TYPE = "hubnews_story"
+NETWORK_ERRORS = (OSError, HTTPException)  # URLError, timeouts, resets are OSErrors
+_INVITE = "invite the bot to the channel (/invite @hubnews)"
+_REINSTALL = "reinstall the Slack app and set SLACK_BOT_TOKEN to its Bot User OAuth Token (xoxb-…)"
+TOKEN_FIXES = {
+    "invalid_auth": "SLACK_BOT_TOKEN is not a valid token: " + _REINSTALL,
+    "not_authed": "no token was sent: set SLACK_BOT_TOKEN",
+    "account_inactive": "the app was uninstalled or its user deactivated: " + _REINSTALL,
+    "token_revoked": "the token was revoked: " + _REINSTALL,
+    "token_expired": "the token expired: " + _REINSTALL,
+}
+CHANNEL_FIXES = {
+    "channel_not_found": "check the channel id in [[routes]]; for a private channel " + _INVITE,
+    "not_in_channel": _INVITE + ", or add the chat:write.public scope",
+    "is_archived": "unarchive the channel or remove its route",
+    "missing_scope": "add the chat:write and chat:write.public scopes and reinstall the app",
+    "restricted_action": "a workspace admin restricts posting there; ask them or change routes",
+    "team_access_not_granted": "grant the app access to this workspace",
+}
+PERMANENT = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
+             "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large"}
+
+
+@dataclass
+class DeliveryReport:
+    posted: int = 0  # rows posted (a batch counts each of its stories)
+    messages: int = 0  # chat.postMessage calls that succeeded
+    batches: int = 0
+    rate_limited: int = 0
+    retried: int = 0
+    held: int = 0
+    failed: int = 0
+    waiting: int = 0  # thread replies whose original is not posted yet
+    reconciled: int = 0  # rows found already posted in Slack's history
+    problems: list[str] = field(default_factory=list)  # operator messages
+
+
+class Pacer:
+    """At most one message per `interval` seconds per channel; remembers Retry-After pauses."""
+
+    def __init__(self, interval: float = 1.0, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval, self.clock, self.sleep = interval, clock, sleep
+        self._ready: dict[str, float] = {}
+
+    def ready_at(self, channel: str) -> float:
+        return self._ready.get(channel, float("-inf"))
+
+    def wait(self, channel: str) -> None:
+        delay = self.ready_at(channel) - self.clock()
+        if delay > 0:
+            self.sleep(delay)
+
+    def sent(self, channel: str) -> None:
+        self._ready[channel] = max(self.ready_at(channel), self.clock() + self.interval)
+
+    def pause(self, channel: str, seconds: float) -> None:
+        self._ready[channel] = max(self.ready_at(channel), self.clock() + seconds)
+
+
+def make_client(token: str, *, base_url: str = "https://slack.com/api/",
+                timeout: int = 15) -> WebClient:
+    """A WebClient for delivery: no built-in retries (deliver retries after checking history)."""
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+
+
+def _kv(**fields: object) -> str:
+    def show(value: object) -> str:
+        text = str(value)
+        return json.dumps(text, ensure_ascii=False) if (" " in text or '"' in text
+                                                        or not text) else text
+    return " ".join(f"{key}={show(value)}" for key, value in fields.items())
+
+
+@dataclass
+class Failure:
+    kind: str  # "rate", "transient", "channel", "token", "permanent"
+    error: str
+    retry_after: float = 0.0
+    verify: bool = False
+
+
+def classify(exc: Exception) -> Failure:
+    """What a failed Web API call means for the row (see the table in the module docstring)."""
+    if not isinstance(exc, SlackApiError):
+        return Failure("transient", f"{type(exc).__name__}: {exc}"[:300], verify=True)
+    response = exc.response
+    data = response.data if isinstance(response.data, dict) else {}
+    error = f"http_{response.status_code}"
+    if response.status_code == 200 and data.get("error"):
+        error = str(data["error"])
+    if response.status_code == 429 or error == "ratelimited":
+        headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
+        try:
+            wait = float(headers.get("retry-after", 1))
+        except (TypeError, ValueError):
+            wait = 1.0
+        return Failure("rate", "rate limited", retry_after=min(max(wait, 1.0), 3600.0))
+    if response.status_code >= 500:
+        return Failure("transient", error, verify=True)
+    if error in TOKEN_FIXES:
+        return Failure("token", error)
+    if error in CHANNEL_FIXES:
+        return Failure("channel", error)
+    return Failure("permanent" if error in PERMANENT else "transient", error)
+
+
+def posted_keys(client: WebClient, channel: str, thread_ts: str | None,
+                oldest: datetime | None) -> dict[str, tuple[str, bool]] | None:
+    """Story key -> (ts, batched) of hubnews posts in the channel (or thread) since `oldest`.
+
+    None when the history cannot be read right now (try again later); {} when it cannot be read
+    at all (missing scope, bot not in channel): the caller then posts again, logged.
+    """
+    args: dict[str, Any] = {"channel": channel, "limit": 200, "include_all_metadata": True}
+    if oldest is not None:
+        args["oldest"] = f"{(oldest - timedelta(minutes=2)).timestamp():.6f}"
+    try:
+        if thread_ts:
+            answer = client.conversations_replies(ts=thread_ts, **args)
+        else:
+            answer = client.conversations_history(**args)
+    except (SlackClientError, *NETWORK_ERRORS) as exc:
+        failure = classify(exc)
+        if failure.kind in ("rate", "transient"):
+            return None
+        log.warning(_kv(event="reconcile_unverified", channel=channel, error=failure.error,
+                        fix="add channels:history (groups:history for private channels) and "
+                        "invite the bot, or a crashed post may be repeated"))
+        return {}
+    found: dict[str, tuple[str, bool]] = {}
+    for message in answer.get("messages") or []:
+        meta = message.get("metadata") or {}
+        if meta.get("event_type") != EVENT_TYPE:
+            continue
+        payload = meta.get("event_payload") or {}
+        keys = [str(k) for k in payload.get("keys") or [payload.get("key")] if k]
+        for key in keys:
+            found[key] = (str(message["ts"]), len(keys) > 1)
+    return found
+
+
+def reconcile(store: OutboxMixin, client: WebClient, *, now: datetime | None = None) -> int:
+    """Settle rows left in `posting` by a crash; returns how many turned out posted."""
+    found = 0
+    for rows in _by_channel(store.in_doubt()).values():
+        for same_parent in _by_thread(rows):
+            found += _settle(store, client, same_parent, now or now_utc())
+    return found
+
+
+def _settle(store: OutboxMixin, client: WebClient, rows: list[OutboxRow], now: datetime) -> int:
+    """Mark the rows Slack's history shows as posted; the rest go back to pending."""
+    parent = store.posted_ts(rows[0].thread_key, rows[0].channel) if rows[0].thread_key else None
+    if rows[0].kind == THREAD and parent is None:
+        keys: dict[str, tuple[str, bool]] | None = {}
+    else:
+        oldest = min((r.attempted_at for r in rows if r.attempted_at), default=None)
+        keys = posted_keys(client, rows[0].channel, parent, oldest)
+    if keys is None:
+        return 0  # history unavailable for now; leave the rows as they are
+    done = 0
+    for row in rows:
+        if row.story_key in keys:
+            ts, batched = keys[row.story_key]
+            store.mark_posted([row.id], ts, now, batched=batched)
+            done += 1
+        elif row.state != "pending" or row.verify:
+            store.mark_retry([row.id], row.last_error, now, count=False)
+    return done
+
+
+def deliver(store: OutboxMixin, client: WebClient, load_story: Callable[[str], Story | None], *,
+            now: datetime | None = None, flood: int = 10, per_channel_interval: float = 1.0,
+            max_attempts: int = 8, backoff: float = 30.0, max_backoff: float = 3600.0,
+            hold_retry: float = 900.0, limit: int = 200, batch_size: int = 40,
+            max_wait: float = 5.0, pacer: Pacer | None = None) -> DeliveryReport:
+    """One delivery cycle over the due outbox rows (see the module docstring).
+
+    Cycles never overlap within a process: a call made while another runs returns at once with
+    an empty report (an overlapping cycle would take the other's in-flight posts for crashes).
+    """
+    if not _RUNNING.acquire(blocking=False):
+        return DeliveryReport(problems=["a delivery cycle is already running"])
+    try:
+        cycle = _Cycle(store, client, load_story, now, pacer or Pacer(per_channel_interval),
+                       max_attempts, backoff, max_backoff, hold_retry)
+        return cycle.run(flood=flood, limit=limit, batch_size=batch_size, max_wait=max_wait)
+    finally:
+        _RUNNING.release()
+
+
+def _by_channel(rows: Iterable[OutboxRow]) -> dict[str, list[OutboxRow]]:
+    grouped: dict[str, list[OutboxRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.channel, []).append(row)
+    return grouped
+
+
+def _plan(rows: list[OutboxRow], flood: int, batch_size: int) -> list[list[OutboxRow]]:
+    """Messages for one channel: alerts batched when more than `flood`, else one per row."""
+    alerts = [row for row in rows if row.kind == ALERT]
+    if len(alerts) <= flood:
+        return [[row] for row in rows]
+    batches = [alerts[i:i + batch_size] for i in range(0, len(alerts), batch_size)]
+    return batches + [[row] for row in rows if row.kind != ALERT]
+
+
+class _Cycle:
+    def __init__(self, store: OutboxMixin, client: WebClient,
+                 load_story: Callable[[str], Story | None], now: datetime | None, pacer: Pacer,
+                 max_attempts: int, backoff: float, max_backoff: float,
+                 hold_retry: float) -> None:
+        self.store, self.client, self.load_story, self.pacer = store, client, load_story, pacer
+        self.fixed_now, self.max_attempts = now, max_attempts
+        self.backoff, self.max_backoff, self.hold_retry = backoff, max_backoff, hold_retry
+        self.report = DeliveryReport()
+
+    def now(self) -> datetime:
+        return self.fixed_now or now_utc()
+
+    def run(self, *, flood: int, limit: int, batch_size: int, max_wait: float) -> DeliveryReport:
+        self.report.reconciled += reconcile(self.store, self.client, now=self.fixed_now)
+        queues: dict[str, list[list[OutboxRow]]] = {}
+        for channel, rows in _by_channel(self.store.due(self.now(), limit)).items():
+            rows = self.verify(channel, rows)
+            if rows:
+                queues[channel] = _plan(rows, flood, batch_size)
+        while queues:
+            channel = min(queues, key=self.pacer.ready_at)
+            if self.pacer.ready_at(channel) - self.pacer.clock() > max_wait:
+                break  # every channel left is paused beyond this cycle
+            outcome, rest = self.send(channel, queues[channel].pop(0))
+            if rest:
+                queues[channel].insert(0, rest)  # what one batched message could not hold
+            if outcome == "stop":
+                break
+            if outcome == "skip" or not queues[channel]:
+                del queues[channel]
+        return self.report
+
+    def verify(self, channel: str, rows: list[OutboxRow]) -> list[OutboxRow]:
+        """Drop rows Slack's history shows as posted already (their last attempt was unsure)."""
+        unsure = [row for row in rows if row.verify]
+        for same_parent in _by_thread(unsure):
+            self.report.reconciled += _settle(self.store, self.client, same_parent, self.now())
+        fresh = [self.store.outbox_row(row.id) for row in unsure]
+        if any(row is not None and row.verify for row in fresh):
+            return []  # history unreadable for now: keep this channel's order, try next cycle
+        settled = {row.id for row in fresh if row is not None and row.state == "posted"}
+        return [row for row in rows if row.id not in settled]
+
+    def send(self, channel: str, rows: list[OutboxRow]) -> tuple[str, list[OutboxRow]]:
+        """Post one message: ("next" | "skip" rest of channel | "stop" cycle, rows left over)."""
+        stories = [self.load_story(row.story_key) for row in rows]
+        missing = [row.id for row, story in zip(rows, stories, strict=True) if story is None]
+        if missing:
+            self.store.mark_failed(missing, "story not found in the store")
+            self.report.failed += len(missing)
+        pairs = [(r, s) for r, s in zip(rows, stories, strict=True) if s is not None]
+        parent = self._parent(pairs[0][0]) if len(pairs) == 1 and rows[0].kind == THREAD else None
+        if not pairs or (rows[0].kind == THREAD and parent is None):
+            return "next", []
+        try:
+            shown, blocks, text = self._render(pairs)
+        except Exception as exc:  # a rendering bug must not stop the other posts
+            log.exception(_kv(event="render_failed", channel=channel, story=rows[0].story_key))
+            self.store.mark_failed([row.id for row, _ in pairs], f"render failed: {exc!r}"[:300])
+            self.report.failed += len(pairs)
+            return "next", []
+        rest = [row for row, _ in pairs[len(shown):]]
+        return self._post(shown, blocks, text, parent), rest
+
+    def _render(self, pairs: list[tuple[OutboxRow, Story]]
+                ) -> tuple[list[OutboxRow], list[dict], str]:
+        if len(pairs) > 1:
+            shown = pairs[: batch_capacity([story for _, story in pairs])]
+            return [row for row, _ in shown], *render_batch([story for _, story in shown])
+        row, story = pairs[0]
+        if row.kind == ALERT:
+            return [row], *render_alert(story)
+        original = self.load_story(row.thread_key or "")
+        return [row], *render_thread_reply(story, update=_same_outlet(original, story))
+
+    def _parent(self, row: OutboxRow) -> str | None:
+        """The ts to reply under, or None: wait for the original (or give up if it failed)."""
+        assert row.thread_key is not None
+        parent = self.store.posted_ts(row.thread_key, row.channel)
+        if parent is None:
+            if self.store.alert_state(row.thread_key, row.channel) in (None, FAILED):
+                self.store.mark_failed([row.id], "the original alert was not posted here")
+                self.report.failed += 1
+            else:
+                self.report.waiting += 1
+        return parent
+
+    def _post(self, rows: list[OutboxRow], blocks: list[dict], text: str,
+              thread_ts: str | None) -> str:
+        channel, ids = rows[0].channel, [row.id for row in rows]
+        keys = [row.story_key for row in rows]
+        payload: dict[str, Any] = {"key": keys[0]} | ({"keys": keys} if len(keys) > 1 else {})
+        self.pacer.wait(channel)
+        self.store.mark_posting(ids, self.now())
+        try:
+            answer = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
+                unfurl_links=False, unfurl_media=False,
+                metadata={"event_type": EVENT_TYPE, "event_payload": payload})
+        except (SlackClientError, *NETWORK_ERRORS) as exc:
+            self.pacer.sent(channel)
+            return self._failed(rows, classify(exc))
+        self.pacer.sent(channel)
+        self.store.mark_posted(ids, str(answer["ts"]), self.now(), batched=len(rows) > 1)
+        self.report.posted += len(rows)
+        self.report.messages += 1
+        self.report.batches += len(rows) > 1
+        return "next"
+
+    def _failed(self, rows: list[OutboxRow], failure: Failure) -> str:
+        ids, now = [row.id for row in rows], self.now()
+        if failure.kind == "rate":
+            self.pacer.pause(rows[0].channel, failure.retry_after)
+            later = now + timedelta(seconds=failure.retry_after)
+            self.store.mark_retry(ids, failure.error, later, count=False)
+            self.report.rate_limited += 1
+            return "skip"
+        if failure.kind in ("channel", "token"):
+            fixes = TOKEN_FIXES if failure.kind == "token" else CHANNEL_FIXES
+            self._tell(rows[0], failure.error, fixes[failure.error])
+            self.store.mark_held(ids, failure.error, now + timedelta(seconds=self.hold_retry))
+            self.report.held += len(ids)
+            return "stop" if failure.kind == "token" else "skip"
+        attempts = max(row.attempts for row in rows) + 1
+        if failure.kind == "permanent" or attempts >= self.max_attempts:
+            self._tell(rows[0], failure.error, "see the error; the alert stays in the outbox")
+            self.store.mark_failed(ids, failure.error, attempted=True)
+            self.report.failed += len(ids)
+            return "next"
+        delay = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+        self.store.mark_retry(ids, failure.error, now + timedelta(seconds=delay),
+                              verify=failure.verify)
+        self.report.retried += len(ids)
+        return "skip"
+
+    def _tell(self, row: OutboxRow, error: str, fix: str) -> None:
+        line = _kv(event="deliver_failed", channel=row.channel, story=row.story_key,
+                   error=error, fix=fix)
+        log.error(line)
+        self.report.problems.append(line)
+
+
+def _same_outlet(original: Story | None, copy: Story) -> bool:
+    """A copy from the original's own feed or site is an update, not "+1 source"."""
+    if original is None:
+        return False
+    domain = copy.source.domain.lower().removeprefix("www.")
+    return original.source.feed == copy.source.feed or (
+        bool(domain) and original.source.domain.lower().removeprefix("www.") == domain)
+
+
+def _by_thread(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
+    """Rows of one channel grouped by where their message lives (channel or a thread)."""
+    groups: dict[str | None, list[OutboxRow]] = {}
+    for row in rows:
+        groups.setdefault(row.thread_key, []).append(row)
+    return list(groups.values())

@@ -1,0 +1,1 @@
+"""Fakes of the network services hubnews talks to (loopback only)."""
