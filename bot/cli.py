@@ -137,6 +137,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     feeds.set_defaults(handler=cmd_feeds)
 
+    evaluate = sub.add_parser(
+        "eval", parents=[common], epilog=EPILOG, help="measure the classifier on a labelled dev set"
+    )
+    evaluate.add_argument(
+        "--devset",
+        default="tests/classify_devset",
+        metavar="FOLDER",
+        help="labelled dev set (default: tests/classify_devset)",
+    )
+    evaluate.add_argument("--split", choices=["heldout", "tune", "all"], default="heldout")
+    evaluate.add_argument(
+        "--corpus",
+        default="../shared/corpus",
+        metavar="FOLDER",
+        help="where referenced (not redistributable) items are read from",
+    )
+    evaluate.add_argument(
+        "--feedback",
+        action="store_true",
+        help="instead: agreement between tags and the team's 👍/👎 verdicts",
+    )
+    evaluate.set_defaults(handler=cmd_eval)
+
     backup = sub.add_parser(
         "backup",
         parents=[common],
@@ -457,6 +480,97 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         table.add_row(*_feed_row(feed.name, status, feed.enabled))
     for name, status in statuses.items():
         table.add_row(*_feed_row(f"{name} ({status.origin})", status, status.enabled))
+    out.print(table)
+    return OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot import evaluate
+    from bot.classify import load_taxonomy
+
+    cfg = _config(args)
+    if args.feedback:
+        return _eval_feedback(cfg)
+    folder = Path(args.devset)
+    if not (folder / "devset.jsonl").is_file():
+        raise ConfigError(
+            f"no dev set at {folder}",
+            hint="run from the repository root or pass --devset tests/classify_devset",
+        )
+    items, skipped = evaluate.load_devset(
+        folder, Path(args.corpus), None if args.split == "all" else args.split
+    )
+    report = evaluate.evaluate(items, load_taxonomy(cfg.taxonomy), thresholds=cfg.tag_thresholds)
+    table = Table(
+        "tag",
+        "precision",
+        "recall",
+        "F1",
+        "tp",
+        "fp",
+        "fn",
+        title=f"{report.items} items ({args.split}), macro-F1 {report.macro_f1:.3f}",
+    )
+    for tag in report.tags.values():
+        table.add_row(
+            tag.tag,
+            f"{tag.precision:.3f}",
+            f"{tag.recall:.3f}",
+            f"{tag.f1:.3f}",
+            str(tag.tp),
+            str(tag.fp),
+            str(tag.fn),
+        )
+    out.print(table)
+    for tag in report.tags.values():
+        for label, misses in (
+            ("false positive", tag.false_positives),
+            ("missed", tag.false_negatives),
+        ):
+            for miss in misses:
+                out.print(
+                    f"[yellow]{tag.tag} {label}[/]: {escape(miss.title)} "
+                    f"[dim]{escape('; '.join(miss.evidence))}[/]"
+                )
+    for reason in skipped:
+        err.print(f"[yellow]skipped:[/] {escape(reason)}")
+    return OK
+
+
+def _eval_feedback(cfg: config.Config) -> int:
+    from bot import evaluate
+
+    store = Store(cfg.database)
+    try:
+        verdicts = [v for v in store.verdicts() if v.tag]
+        keys = {v.story_key for v in verdicts}
+        tags = {key: story.tag_ids for key in keys if (story := store.get_story(key))}
+    finally:
+        store.close()
+    report = evaluate.feedback_agreement(
+        [(v.story_key, v.tag or "", v.verdict, v.user, v.at) for v in verdicts], tags
+    )
+    if not report.verdicts:
+        out.print("No verdicts recorded yet: the 👍/👎 buttons on alerts record them.")
+        return OK
+    table = Table(
+        "tag",
+        "verdicts",
+        "agreement",
+        "👍 tagged",
+        "👎 tagged",
+        "👍 untagged",
+        title=f"{report.verdicts} verdicts, agreement {report.agreement:.0%}",
+    )
+    for tag in report.tags.values():
+        table.add_row(
+            tag.tag,
+            str(tag.verdicts),
+            f"{tag.agreement:.0%}",
+            str(tag.relevant_on_tagged),
+            str(tag.not_relevant_on_tagged),
+            str(tag.relevant_on_untagged),
+        )
     out.print(table)
     return OK
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bot.classify import Taxonomy, classify, load_taxonomy, regions
+from bot.classify import Taxonomy, load_taxonomy, tag_story
 from bot.config import Config, Feed
 from bot.dedup import Deduper
 from bot.errors import FeedError
@@ -120,10 +120,7 @@ class Pipeline:
         if self.store.has(story.key):
             return Processed(self.store.get_story(story.key) or story, new=False)
         story = story.with_(duplicate=self.deduper.check(story))
-        story = story.with_(
-            tags=tuple(classify(story, self.taxonomy, self.config.tag_thresholds)),
-            regions=regions(story, self.taxonomy),
-        )
+        story = tag_story(story, self.taxonomy, self.config.tag_thresholds)
         story = story.with_(summary=summarize(story))
         held = self.hold_reason(story)
         deliveries = [] if held else route(story, self.config.routes)

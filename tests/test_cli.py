@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.query import parse_query
+
 from conftest import CORPUS, seed
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
@@ -60,7 +62,7 @@ def test_poll_json_prints_one_contract_object_per_story_in_feed_order(
     code, lines, _ = poll_json(capsys, "--dry-run", "--config", str(config_file))
     assert code == 0 and len(lines) == 2
     original, copy = lines
-    assert CONTRACT <= set(original) and CONTRACT <= set(copy)
+    assert set(original) >= CONTRACT and set(copy) >= CONTRACT
     assert original["title"] == seed("original")[0] and copy["title"] == seed("copy")[0]
     assert original["url"].endswith("?utm_source=rss_feed")
     assert original["published"] == "2020-10-15T11:00:00Z"
@@ -217,11 +219,12 @@ def test_every_real_feed_polls_with_one_json_line_per_entry(
     )
     assert code == 0 and len(lines) == expected
     for line in lines:
-        assert CONTRACT <= set(line)
+        assert set(line) >= CONTRACT
 
 
-def test_backup_copies_the_database_and_never_overwrites(capsys: pytest.CaptureFixture[str],
-                                                         config_file: Path) -> None:
+def test_backup_copies_the_database_and_never_overwrites(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
     main(["poll", "--once", "--config", str(config_file)])
     target = config_file.parent / "backups" / "copy.db"
     assert main(["backup", str(target), "--config", str(config_file)]) == 0
@@ -230,3 +233,27 @@ def test_backup_copies_the_database_and_never_overwrites(capsys: pytest.CaptureF
     assert copied == 2
     assert main(["backup", str(target), "--config", str(config_file)]) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+def test_eval_prints_per_tag_figures_and_confusions(capsys: pytest.CaptureFixture[str]) -> None:
+    devset = Path(__file__).parent / "classify_devset"
+    assert main(["eval", "--devset", str(devset), "--corpus", str(CORPUS)]) == 0
+    out = capsys.readouterr().out
+    assert "macro-F1" in out and "industrial-policy" in out and "precision" in out
+
+
+def test_eval_feedback_reports_agreement_with_verdicts(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    from bot.store import Store
+
+    main(["poll", "--once", "--config", str(config_file)])
+    store = Store(config_file.parent / "hubnews.db")
+    key = store.search(parse_query("Yizhuang"))[0].story.key
+    store.record_verdict(key, "relevant", "U1", tags=("ai", "industrial-policy"))
+    store.record_verdict(key, "not_relevant", "U2", tags=("ai",))
+    store.close()
+    capsys.readouterr()
+    assert main(["eval", "--feedback", "--config", str(config_file)]) == 0
+    out = capsys.readouterr().out
+    assert "3 verdicts" in out and "agreement 67%" in out

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import FEEDPARSER, seed
 
 from bot.errors import ParseError
 from bot.fetch import Fetched
 from bot.parse import parse
+
+from conftest import FEEDPARSER, seed
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 HEADER = re.compile(rb"^Header:\s*([\w-]+):\s*(.+?)\s*$", re.MULTILINE)
