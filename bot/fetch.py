@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -30,6 +31,28 @@ from bot.errors import FetchError
 USER_AGENT = f"hubnews/{__version__} (+https://github.com/hubnews/hubnews; feed reader)"
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
+
+
+class HostSlots:
+    """At most `limit` requests in flight per host (scheme, host and port), process-wide.
+
+    Every fetch of a process shares one `HostSlots` (`HOST_SLOTS`), so the scheduler's jobs
+    and `Pipeline.poll`'s pool are both polite to a server that hosts many feeds: the global
+    bound is the pool size (`limits.concurrency`), this is `limits.per_host`.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+    def slot(self, url: str, limit: int) -> threading.BoundedSemaphore:
+        parts = urlsplit(url)
+        key = (f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or 0}", limit)
+        with self._lock:
+            return self._slots.setdefault(key, threading.BoundedSemaphore(max(1, limit)))
+
+
+HOST_SLOTS = HostSlots()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +107,8 @@ def fetch(
     for _hop in range(limits.max_redirects + 1):
         if guard:
             check_public(current, limits.allow_private)
-        response = _get(client, current, headers, deadline, limits, url)
+        with HOST_SLOTS.slot(current, limits.per_host):
+            response = _get(client, current, headers, deadline, limits, url)
         if response.status_code not in _REDIRECTS:
             return _finish(response, url, current, permanent and current != url, started)
         location = response.headers.get("location")

@@ -48,6 +48,7 @@ class Outcome:
     error: FeedError | None = None
     problem: str | None = None  # a bozo feed's warning
     not_modified: bool = False
+    ttl_minutes: int | None = None  # the feed's <ttl>, for polite polling (bot.polling)
 
     @property
     def new(self) -> list[Processed]:
@@ -114,7 +115,7 @@ class Pipeline:
         parsed = parse(fetched, feed.name, feed.name)
         processed = [self.take(story) for story in parsed.stories]
         self.remember(feed, fetched, parsed)
-        return Outcome(feed, processed, problem=parsed.problem)
+        return Outcome(feed, processed, problem=parsed.problem, ttl_minutes=parsed.ttl_minutes)
 
     def take(self, story: Story) -> Processed:
         if self.store.has(story.key):
