@@ -16,7 +16,7 @@ RUN pip install . \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin hubnews \
     && mkdir -p /data && chown hubnews /data
 
-USER hubnews
+USER 10001
 VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -137,6 +137,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     feeds.set_defaults(handler=cmd_feeds)
 
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        epilog=EPILOG,
+        help="run the bot: poll on schedule, post alerts and digests, serve Slack",
+        description="Poll feeds, deliver alerts and digests, serve /hubnews (HTTP mode with "
+        "SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, Socket Mode with SLACK_APP_TOKEN; with no "
+        "tokens, alerts are printed here). Stops cleanly on SIGTERM/SIGINT.",
+    )
+    run.add_argument(
+        "--port",
+        type=int,
+        default=3000,
+        metavar="N",
+        help="port for /slack/events and /healthz (default 3000)",
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="serve Prometheus /metrics on 127.0.0.1:N (default: off)",
+    )
+    run.set_defaults(handler=cmd_run)
+
     evaluate = sub.add_parser(
         "eval", parents=[common], epilog=EPILOG, help="measure the classifier on a labelled dev set"
     )
@@ -482,6 +507,20 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         table.add_row(*_feed_row(f"{name} ({status.origin})", status, status.enabled))
     out.print(table)
     return OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot import service
+
+    cfg = _config(args)
+    for warning in cfg.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    return service.run(
+        cfg,
+        port=args.port,
+        metrics_port=args.metrics_port,
+        log_level="debug" if args.verbose else "info",
+    )
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

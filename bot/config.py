@@ -112,6 +112,7 @@ class Config:
     feeds: tuple[Feed, ...] = ()
     routes: tuple[Route, ...] = ()
     admins: tuple[str, ...] = ()
+    admin_channel: str | None = None  # where operator notices go (else admins' DMs)
     alert_max_age: timedelta = timedelta(hours=48)
     retention: timedelta = timedelta(days=180)
     taxonomy: Path | None = None  # None: the bundled taxonomy
@@ -276,6 +277,7 @@ _TOP = {
     "tag_thresholds",
     "log_format",
     "slack_api_url",
+    "admin_channel",
 }
 _FEED = {"name", "url", "interval", "enabled"}
 _ROUTE = {
@@ -387,6 +389,7 @@ def _build(reader: _Reader, data: dict[str, Any], env: Mapping[str, str]) -> Con
         feeds=feeds,
         routes=routes,
         admins=tuple(str(a) for a in admins),
+        admin_channel=_admin_channel(reader, data),
         alert_max_age=reader.get(
             data, "alert_max_age", str, "", default=timedelta(hours=48), convert=parse_duration
         ),
@@ -403,6 +406,18 @@ def _build(reader: _Reader, data: dict[str, Any], env: Mapping[str, str]) -> Con
         secrets=secrets,
         warnings=tuple(warnings),
     )
+
+
+def _admin_channel(reader: _Reader, data: dict[str, Any]) -> str | None:
+    channel = reader.get(data, "admin_channel", str, "", default=None)
+    if channel is not None and not _CHANNEL.match(channel):
+        raise reader.fail(
+            "admin_channel",
+            f'"{channel}" is not a channel id or #name',
+            'use the channel id (e.g. "C0123ABCD") or "#name"',
+            reader.line_of("admin_channel"),
+        )
+    return channel
 
 
 def _feeds(reader: _Reader, raw: Any, resolve: Callable[[str], Path]) -> tuple[Feed, ...]:

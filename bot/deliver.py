@@ -65,8 +65,15 @@ CHANNEL_FIXES = {
     "restricted_action": "a workspace admin restricts posting there; ask them or change routes",
     "team_access_not_granted": "grant the app access to this workspace",
 }
-PERMANENT = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
-             "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large"}
+PERMANENT = {
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
+    "metadata_too_large",
+}
 
 
 @dataclass
@@ -86,8 +93,13 @@ class DeliveryReport:
 class Pacer:
     """At most one message per `interval` seconds per channel; remembers Retry-After pauses."""
 
-    def __init__(self, interval: float = 1.0, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        interval: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.interval, self.clock, self.sleep = interval, clock, sleep
         self._ready: dict[str, float] = {}
 
@@ -106,8 +118,9 @@ class Pacer:
         self._ready[channel] = max(self.ready_at(channel), self.clock() + seconds)
 
 
-def make_client(token: str, *, base_url: str = "https://slack.com/api/",
-                timeout: int = 15) -> WebClient:
+def make_client(
+    token: str, *, base_url: str = "https://slack.com/api/", timeout: int = 15
+) -> WebClient:
     """A WebClient for delivery: no built-in retries (deliver retries after checking history)."""
     return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
@@ -115,8 +128,12 @@ def make_client(token: str, *, base_url: str = "https://slack.com/api/",
 def _kv(**fields: object) -> str:
     def show(value: object) -> str:
         text = str(value)
-        return json.dumps(text, ensure_ascii=False) if (" " in text or '"' in text
-                                                        or not text) else text
+        return (
+            json.dumps(text, ensure_ascii=False)
+            if (" " in text or '"' in text or not text)
+            else text
+        )
+
     return " ".join(f"{key}={show(value)}" for key, value in fields.items())
 
 
@@ -153,8 +170,9 @@ def classify(exc: Exception) -> Failure:
     return Failure("permanent" if error in PERMANENT else "transient", error)
 
 
-def posted_keys(client: WebClient, channel: str, thread_ts: str | None,
-                oldest: datetime | None) -> dict[str, tuple[str, bool]] | None:
+def posted_keys(
+    client: WebClient, channel: str, thread_ts: str | None, oldest: datetime | None
+) -> dict[str, tuple[str, bool]] | None:
     """Story key -> (ts, batched) of hubnews posts in the channel (or thread) since `oldest`.
 
     None when the history cannot be read right now (try again later); {} when it cannot be read
@@ -172,9 +190,15 @@ def posted_keys(client: WebClient, channel: str, thread_ts: str | None,
         failure = classify(exc)
         if failure.kind in ("rate", "transient"):
             return None
-        log.warning(_kv(event="reconcile_unverified", channel=channel, error=failure.error,
-                        fix="add channels:history (groups:history for private channels) and "
-                        "invite the bot, or a crashed post may be repeated"))
+        log.warning(
+            _kv(
+                event="reconcile_unverified",
+                channel=channel,
+                error=failure.error,
+                fix="add channels:history (groups:history for private channels) and "
+                "invite the bot, or a crashed post may be repeated",
+            )
+        )
         return {}
     found: dict[str, tuple[str, bool]] = {}
     for message in answer.get("messages") or []:
@@ -218,11 +242,23 @@ def _settle(store: OutboxMixin, client: WebClient, rows: list[OutboxRow], now: d
     return done
 
 
-def deliver(store: OutboxMixin, client: WebClient, load_story: Callable[[str], Story | None], *,
-            now: datetime | None = None, flood: int = 10, per_channel_interval: float = 1.0,
-            max_attempts: int = 8, backoff: float = 30.0, max_backoff: float = 3600.0,
-            hold_retry: float = 900.0, limit: int = 200, batch_size: int = 40,
-            max_wait: float = 5.0, pacer: Pacer | None = None) -> DeliveryReport:
+def deliver(
+    store: OutboxMixin,
+    client: WebClient,
+    load_story: Callable[[str], Story | None],
+    *,
+    now: datetime | None = None,
+    flood: int = 10,
+    per_channel_interval: float = 1.0,
+    max_attempts: int = 8,
+    backoff: float = 30.0,
+    max_backoff: float = 3600.0,
+    hold_retry: float = 900.0,
+    limit: int = 200,
+    batch_size: int = 40,
+    max_wait: float = 5.0,
+    pacer: Pacer | None = None,
+) -> DeliveryReport:
     """One delivery cycle over the due outbox rows (see the module docstring).
 
     Cycles never overlap within a process: a call made while another runs returns at once with
@@ -231,8 +267,17 @@ def deliver(store: OutboxMixin, client: WebClient, load_story: Callable[[str], S
     if not _RUNNING.acquire(blocking=False):
         return DeliveryReport(problems=["a delivery cycle is already running"])
     try:
-        cycle = _Cycle(store, client, load_story, now, pacer or Pacer(per_channel_interval),
-                       max_attempts, backoff, max_backoff, hold_retry)
+        cycle = _Cycle(
+            store,
+            client,
+            load_story,
+            now,
+            pacer or Pacer(per_channel_interval),
+            max_attempts,
+            backoff,
+            max_backoff,
+            hold_retry,
+        )
         return cycle.run(flood=flood, limit=limit, batch_size=batch_size, max_wait=max_wait)
     finally:
         _RUNNING.release()
@@ -250,15 +295,23 @@ def _plan(rows: list[OutboxRow], flood: int, batch_size: int) -> list[list[Outbo
     alerts = [row for row in rows if row.kind == ALERT]
     if len(alerts) <= flood:
         return [[row] for row in rows]
-    batches = [alerts[i:i + batch_size] for i in range(0, len(alerts), batch_size)]
+    batches = [alerts[i : i + batch_size] for i in range(0, len(alerts), batch_size)]
     return batches + [[row] for row in rows if row.kind != ALERT]
 
 
 class _Cycle:
-    def __init__(self, store: OutboxMixin, client: WebClient,
-                 load_story: Callable[[str], Story | None], now: datetime | None, pacer: Pacer,
-                 max_attempts: int, backoff: float, max_backoff: float,
-                 hold_retry: float) -> None:
+    def __init__(
+        self,
+        store: OutboxMixin,
+        client: WebClient,
+        load_story: Callable[[str], Story | None],
+        now: datetime | None,
+        pacer: Pacer,
+        max_attempts: int,
+        backoff: float,
+        max_backoff: float,
+        hold_retry: float,
+    ) -> None:
         self.store, self.client, self.load_story, self.pacer = store, client, load_story, pacer
         self.fixed_now, self.max_attempts = now, max_attempts
         self.backoff, self.max_backoff, self.hold_retry = backoff, max_backoff, hold_retry
@@ -316,11 +369,12 @@ class _Cycle:
             self.store.mark_failed([row.id for row, _ in pairs], f"render failed: {exc!r}"[:300])
             self.report.failed += len(pairs)
             return "next", []
-        rest = [row for row, _ in pairs[len(shown):]]
+        rest = [row for row, _ in pairs[len(shown) :]]
         return self._post(shown, blocks, text, parent), rest
 
-    def _render(self, pairs: list[tuple[OutboxRow, Story]]
-                ) -> tuple[list[OutboxRow], list[dict], str]:
+    def _render(
+        self, pairs: list[tuple[OutboxRow, Story]]
+    ) -> tuple[list[OutboxRow], list[dict], str]:
         if len(pairs) > 1:
             shown = pairs[: batch_capacity([story for _, story in pairs])]
             return [row for row, _ in shown], *render_batch([story for _, story in shown])
@@ -342,8 +396,9 @@ class _Cycle:
                 self.report.waiting += 1
         return parent
 
-    def _post(self, rows: list[OutboxRow], blocks: list[dict], text: str,
-              thread_ts: str | None) -> str:
+    def _post(
+        self, rows: list[OutboxRow], blocks: list[dict], text: str, thread_ts: str | None
+    ) -> str:
         channel, ids = rows[0].channel, [row.id for row in rows]
         keys = [row.story_key for row in rows]
         payload: dict[str, Any] = {"key": keys[0]} | ({"keys": keys} if len(keys) > 1 else {})
@@ -351,14 +406,29 @@ class _Cycle:
         self.store.mark_posting(ids, self.now())
         try:
             answer = self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
-                unfurl_links=False, unfurl_media=False,
-                metadata={"event_type": EVENT_TYPE, "event_payload": payload})
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata={"event_type": EVENT_TYPE, "event_payload": payload},
+            )
         except (SlackClientError, *NETWORK_ERRORS) as exc:
             self.pacer.sent(channel)
             return self._failed(rows, classify(exc))
         self.pacer.sent(channel)
         self.store.mark_posted(ids, str(answer["ts"]), self.now(), batched=len(rows) > 1)
+        log.info(
+            _kv(
+                event="post",
+                channel=channel,
+                story=keys[0],
+                stories=len(keys),
+                ts=answer["ts"],
+                thread=thread_ts or "-",
+            )
+        )
         self.report.posted += len(rows)
         self.report.messages += 1
         self.report.batches += len(rows) > 1
@@ -385,14 +455,16 @@ class _Cycle:
             self.report.failed += len(ids)
             return "next"
         delay = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
-        self.store.mark_retry(ids, failure.error, now + timedelta(seconds=delay),
-                              verify=failure.verify)
+        self.store.mark_retry(
+            ids, failure.error, now + timedelta(seconds=delay), verify=failure.verify
+        )
         self.report.retried += len(ids)
         return "skip"
 
     def _tell(self, row: OutboxRow, error: str, fix: str) -> None:
-        line = _kv(event="deliver_failed", channel=row.channel, story=row.story_key,
-                   error=error, fix=fix)
+        line = _kv(
+            event="deliver_failed", channel=row.channel, story=row.story_key, error=error, fix=fix
+        )
         log.error(line)
         self.report.problems.append(line)
 
@@ -403,7 +475,8 @@ def _same_outlet(original: Story | None, copy: Story) -> bool:
         return False
     domain = copy.source.domain.lower().removeprefix("www.")
     return original.source.feed == copy.source.feed or (
-        bool(domain) and original.source.domain.lower().removeprefix("www.") == domain)
+        bool(domain) and original.source.domain.lower().removeprefix("www.") == domain
+    )
 
 
 def _by_thread(rows: list[OutboxRow]) -> list[list[OutboxRow]]:

@@ -55,7 +55,7 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _inert(text: str, limit: int) -> str:
+def inert(text: str, limit: int) -> str:
     """One line of feed text, shortened to `limit` characters, escaped, formatting defused."""
     line = _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
     if line.startswith(">"):
@@ -113,8 +113,8 @@ def _when(story: Story) -> str:
 
 
 def _source_line(story: Story) -> str:
-    source = _inert(story.source.title or story.source.feed, 150)
-    domain = _inert(story.source.domain, 100)
+    source = inert(story.source.title or story.source.feed, 150)
+    domain = inert(story.source.domain, 100)
     if domain and domain.lower() != source.lower():
         source = f"{source} ({domain})"
     return f"{source} · {_when(story)}"
@@ -122,7 +122,7 @@ def _source_line(story: Story) -> str:
 
 def _tags_line(story: Story) -> str:
     ids = story.tag_ids
-    shown = ", ".join(_inert(tag, 60) for tag in ids[:TAGS_SHOWN])
+    shown = ", ".join(inert(tag, 60) for tag in ids[:TAGS_SHOWN])
     more = f" +{len(ids) - TAGS_SHOWN} more" if len(ids) > TAGS_SHOWN else ""
     return f"Tags: {shown}{more}"
 
@@ -130,8 +130,9 @@ def _tags_line(story: Story) -> str:
 def summary_text(story: Story) -> str:
     """The story's summary, else its description trimmed to SUMMARY_MAX characters."""
     text = story.summary or story.description
-    return _shorten(_SPACE.sub(" ", _INVISIBLE.sub("", text[: SUMMARY_MAX * 8])).strip(),
-                    SUMMARY_MAX)
+    return _shorten(
+        _SPACE.sub(" ", _INVISIBLE.sub("", text[: SUMMARY_MAX * 8])).strip(), SUMMARY_MAX
+    )
 
 
 def _mrkdwn(text: str) -> MarkdownTextObject:
@@ -141,15 +142,22 @@ def _mrkdwn(text: str) -> MarkdownTextObject:
 def _buttons(key: str) -> ActionsBlock | None:
     if not key or len(key) > BUTTON_VALUE_MAX:
         return None  # a value Slack would refuse; the alert goes out without buttons
-    specs = (("👍 Relevant", "feedback_relevant"), ("👎 Not relevant", "feedback_not_relevant"),
-             ("Why?", "why"))
-    return ActionsBlock(block_id="hubnews_feedback", elements=[
-        ButtonElement(text=PlainTextObject(text=label, emoji=True), action_id=action, value=key)
-        for label, action in specs])
+    specs = (
+        ("👍 Relevant", "feedback_relevant"),
+        ("👎 Not relevant", "feedback_not_relevant"),
+        ("Why?", "why"),
+    )
+    return ActionsBlock(
+        block_id="hubnews_feedback",
+        elements=[
+            ButtonElement(text=PlainTextObject(text=label, emoji=True), action_id=action, value=key)
+            for label, action in specs
+        ],
+    )
 
 
 def _title(story: Story) -> str:
-    return _inert(story.title, TITLE_MAX) or "(untitled)"
+    return inert(story.title, TITLE_MAX) or "(untitled)"
 
 
 def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[dict], str]:
@@ -164,31 +172,30 @@ def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[
     blocks.append(ContextBlock(elements=context))
     summary = summary_text(story)
     if summary:
-        blocks.append(SectionBlock(text=_mrkdwn(_inert(summary, SUMMARY_MAX))))
+        blocks.append(SectionBlock(text=_mrkdwn(inert(summary, SUMMARY_MAX))))
     buttons = _buttons(story.key)
     if buttons is not None:
         blocks.append(buttons)
-    fallback = _fit(f"{title} — {_inert(story.source.title or story.source.feed, 100)}",
-                    FALLBACK_MAX)
+    fallback = _fit(
+        f"{title} — {inert(story.source.title or story.source.feed, 100)}", FALLBACK_MAX
+    )
     return [block.to_dict() for block in blocks], fallback
 
 
 def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     """The reply under the original's alert: "+1 source: <title> — <domain>", or "Updated"."""
     title = link(_story_url(copy), _title(copy))
-    domain = _inert(copy.source.domain or copy.source.title or copy.source.feed, 100)
+    domain = inert(copy.source.domain or copy.source.title or copy.source.feed, 100)
     text = f"Updated: {title}" if update else f"+1 source: {title} — {domain}"
-    plain = (f"Updated: {_title(copy)}" if update
-             else f"+1 source: {_title(copy)} — {domain}")
+    plain = f"Updated: {_title(copy)}" if update else f"+1 source: {_title(copy)} — {domain}"
     return [SectionBlock(text=_mrkdwn(text)).to_dict()], _fit(plain, FALLBACK_MAX)
 
 
 def _batch_line(story: Story) -> str:
     url = _story_url(story)
-    title = _inert(story.title, 200) or "(untitled)"
+    title = inert(story.title, 200) or "(untitled)"
     shown = link(url, title) if len(url) <= BATCH_URL_MAX else title
-    return _fit(f"• {shown} — {_inert(story.source.title or story.source.feed, 80)}",
-                SECTION_MAX)
+    return _fit(f"• {shown} — {inert(story.source.title or story.source.feed, 80)}", SECTION_MAX)
 
 
 def _pack(stories: Sequence[Story]) -> list[str]:
@@ -198,8 +205,11 @@ def _pack(stories: Sequence[Story]) -> list[str]:
     for story in stories:
         line = _batch_line(story)
         total += len(line) + 1
-        if total > BATCH_BUDGET or (len(sections) == MAX_BLOCKS - 3 and current
-                                    and len(current) + 1 + len(line) > SECTION_MAX):
+        if total > BATCH_BUDGET or (
+            len(sections) == MAX_BLOCKS - 3
+            and current
+            and len(current) + 1 + len(line) > SECTION_MAX
+        ):
             break
         if current and len(current) + 1 + len(line) > SECTION_MAX:
             sections.append(current)

@@ -1,0 +1,164 @@
+"""Is hubnews well? `/healthz` state, Prometheus metrics, and the small servers for both.
+
+`Health.__call__() -> (ok, details)` answers `/healthz`: ok when the scheduler runs (its delivery
+job ticked recently), the database takes a write transaction, and Slack auth is not known to be
+broken; `details` also gives the age of the last successful poll (stale polls are reported, and
+fail the check only past `stale_after`, so an upstream outage does not restart the container).
+No secrets, no feed addresses.
+
+`Metrics` holds the Prometheus series on its own registry (so tests and one process can hold
+several); `metrics` is the process-wide instance the Slack listeners time searches with:
+
+    with health.metrics.search_seconds.time(): hits = store.search(query)
+
+`serve_metrics(port)` exposes them on 127.0.0.1 by default (DESIGN "Ports"); `serve_health`
+answers `/healthz` on `--port` in Socket Mode, where no Bolt HTTP server runs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from bot.store import Store
+
+HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        reg = self.registry
+        self.polls = Counter("hubnews_polls", "Feed polls by result", ["result"], registry=reg)
+        self.failures = Counter("hubnews_poll_failures", "Failed feed polls", registry=reg)
+        self.stories = Counter("hubnews_stories", "New stories stored", registry=reg)
+        self.duplicates = Counter(
+            "hubnews_duplicates", "New stories that were copies", registry=reg
+        )
+        self.alerts = Counter("hubnews_alerts_posted", "Outbox rows posted", registry=reg)
+        self.queue = Gauge("hubnews_queue_length", "Messages waiting to be posted", registry=reg)
+        self.search_seconds = Histogram("hubnews_search_seconds", "Search latency", registry=reg)
+
+    def watch_queue(self, store: Store) -> None:
+        def length() -> float:
+            try:
+                return float(store.queue_length())
+            except Exception:  # closed or locked database: report nothing rather than fail
+                return float("nan")
+
+        self.queue.set_function(length)
+
+    def polled(self, result: str, new: int = 0, duplicates: int = 0) -> None:
+        self.polls.labels(result).inc()
+        if result == "failed":
+            self.failures.inc()
+        self.stories.inc(new)
+        self.duplicates.inc(duplicates)
+
+
+metrics = Metrics()
+
+
+class Health:
+    def __init__(
+        self,
+        store: Store,
+        scheduler_alive: Callable[[], bool],
+        last_poll: Callable[[], datetime | None],
+        *,
+        stale_after: timedelta = timedelta(hours=25),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.scheduler_alive, self.last_poll = store, scheduler_alive, last_poll
+        self.stale_after, self.now = stale_after, now
+        self.started = now()
+        self.slack = "not configured"  # "ok", "not configured", or the auth error
+        self._lock = threading.Lock()
+
+    def set_slack(self, state: str) -> None:
+        with self._lock:
+            self.slack = state
+
+    def database_writable(self) -> bool:
+        try:
+            with self.store.transaction():
+                pass
+        except Exception:
+            return False
+        return True
+
+    def __call__(self) -> tuple[bool, dict[str, Any]]:
+        now = self.now()
+        last = self.last_poll()
+        age = (now - (last or self.started)).total_seconds()
+        checks = {
+            "scheduler": self.scheduler_alive(),
+            "database": self.database_writable(),
+            "slack": self.slack in ("ok", "not configured"),
+            "polls": age <= self.stale_after.total_seconds(),
+        }
+        details: dict[str, Any] = {
+            "status": "ok" if all(checks.values()) else "fail",
+            "checks": checks,
+            "slack_auth": self.slack,
+            "last_poll_ok": last.strftime("%Y-%m-%dT%H:%M:%SZ") if last else None,
+            "last_poll_age_seconds": round(age, 1),
+        }
+        return all(checks.values()), details
+
+
+# ------------------------------------------------------------------ servers
+
+
+class _Server:
+    def __init__(self, server: Any, thread: threading.Thread) -> None:
+        self.server, self.thread = server, thread
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1", registry: Metrics | None = None) -> _Server:
+    """Prometheus `/metrics` on host:port (port 0: any free port)."""
+    server, thread = start_http_server(port, addr=host, registry=(registry or metrics).registry)
+    return _Server(server, thread)
+
+
+def serve_health(check: HealthCheck, port: int, host: str = "0.0.0.0") -> _Server:
+    """A minimal `/healthz` server (Socket Mode has no HTTP app to host it)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] != "/healthz":
+                self._send(404, {"error": "not found"})
+                return
+            ok, details = check()
+            self._send(200 if ok else 503, details)
+
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.2,), daemon=True)
+    thread.start()
+    return _Server(server, thread)

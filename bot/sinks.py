@@ -1,0 +1,163 @@
+"""Where alerts go: Slack (`SlackSink`) or, with no tokens, the terminal (`TerminalSink`).
+
+Both offer `deliver_once()` (the scheduler's delivery job), `send(channel, blocks, text, keys)`
+(digests, see `bot.digest.post_digest`) and `notify(text)` (admin notices). Quiet hours hold a
+channel's realtime rows: `outbox_view` hides them from `deliver` until the span ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Any, TextIO, cast
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+
+from bot import digest
+from bot.config import Config, Route
+from bot.deliver import EVENT_TYPE, NETWORK_ERRORS, TOKEN_FIXES, deliver
+from bot.health import Health, metrics
+from bot.poller import kv
+from bot.render import escape
+from bot.route import REALTIME
+from bot.store import Store
+from bot.store.base import now_utc
+from bot.store.outbox import OutboxMixin, OutboxRow
+
+log = logging.getLogger("hubnews.sinks")
+
+
+class _QuietOutbox:
+    """The store as `deliver` sees it during quiet hours: quiet channels have nothing due."""
+
+    def __init__(self, store: Store, quiet: frozenset[str]) -> None:
+        self._store, self._quiet = store, quiet
+
+    def due(self, now: datetime, limit: int = 200, *, mode: str = REALTIME) -> list[OutboxRow]:
+        rows = self._store.due(now, limit, mode=mode)
+        return [row for row in rows if row.channel not in self._quiet]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def outbox_view(store: Store, routes: tuple[Route, ...], now: datetime) -> OutboxMixin:
+    quiet = digest.quiet_channels(routes, now)
+    return cast(OutboxMixin, _QuietOutbox(store, quiet) if quiet else store)
+
+
+class TerminalSink:
+    """Slack stand-in when no tokens are set: each due alert is printed once, then `posted`."""
+
+    def __init__(self, store: Store, routes: tuple[Route, ...], out: TextIO) -> None:
+        self.store, self.routes, self.out = store, routes, out
+        self._lock = threading.Lock()
+        stuck = [row.id for row in store.in_doubt()]
+        if stuck:  # a crash mid-print: print those again rather than lose them
+            store.mark_retry(stuck, None, now_utc(), count=False)
+
+    def deliver_once(self) -> int:
+        with self._lock:
+            now = now_utc()
+            rows = outbox_view(self.store, self.routes, now).due(now)
+            for row in rows:
+                self._print(row, now)
+            return len(rows)
+
+    def _print(self, row: OutboxRow, now: datetime) -> None:
+        story = self.store.get_story(row.story_key)
+        if story is None:
+            self.store.mark_failed([row.id], "story not found in the store")
+            return
+        self.store.mark_posting([row.id], now)
+        head = "  ↳ +1 source: " if row.kind == "thread" else "ALERT "
+        self.write(f"{head}[{row.channel}] {story.title} — {story.source.title} {story.url}")
+        self.store.mark_posted([row.id], f"terminal-{row.id}", now)
+        metrics.alerts.inc()
+        log.info(kv(event="post", sink="terminal", channel=row.channel, story=row.story_key))
+
+    def send(self, channel: str, blocks: list[dict], text: str, keys: list[str]) -> str:
+        self.write(f"DIGEST [{channel}] {text}")
+        for block in blocks[1:]:
+            self.write("  " + str(block.get("text", {}).get("text", "")).replace("\n", " — "))
+        return f"terminal-digest-{now_utc().timestamp():.0f}"
+
+    def notify(self, text: str) -> None:
+        self.write(f"NOTICE {text}")
+
+    def write(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+
+class SlackSink:
+    """Delivery, digests and admin notices through the Web API."""
+
+    def __init__(self, config: Config, store: Store, client: WebClient, health: Health) -> None:
+        self.config, self.store, self.client, self.health = config, store, client, health
+
+    def deliver_once(self) -> int:
+        limits = self.config.limits
+        report = deliver(
+            outbox_view(self.store, self.config.routes, now_utc()),
+            self.client,
+            self.store.get_story,
+            flood=limits.flood,
+            per_channel_interval=limits.post_interval,
+            max_attempts=limits.max_attempts,
+            backoff=limits.retry_backoff,
+            hold_retry=limits.hold_retry,
+        )
+        metrics.alerts.inc(report.posted)
+        for problem in report.problems:
+            token_error = next((e for e in TOKEN_FIXES if f"error={e}" in problem), None)
+            if token_error:
+                self.health.set_slack(token_error)
+        if report.messages or report.failed or report.held:
+            log.info(
+                kv(
+                    event="deliver",
+                    posted=report.posted,
+                    messages=report.messages,
+                    failed=report.failed,
+                    held=report.held,
+                    retried=report.retried,
+                )
+            )
+        return report.posted
+
+    def send(self, channel: str, blocks: list[dict], text: str, keys: list[str]) -> str:
+        payload = {"key": keys[0], "keys": keys}
+        answer = self.client.chat_postMessage(
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata={"event_type": EVENT_TYPE, "event_payload": payload},
+        )
+        return str(answer["ts"])
+
+    def notify(self, text: str) -> None:
+        targets = admin_targets(self.config)
+        for target in targets:
+            try:
+                self.client.chat_postMessage(channel=target, text=escape(text))
+            except (SlackClientError, *NETWORK_ERRORS) as exc:
+                log.error(kv(event="notice_failed", channel=target, error=type(exc).__name__))
+        if not targets:
+            log.warning(
+                kv(
+                    event="notice_unsent",
+                    fix="set admin_channel or admins in the "
+                    "config to hear about disabled feeds in Slack",
+                )
+            )
+
+
+def admin_targets(config: Config) -> list[str]:
+    """Where admin notices go: `admin_channel` when configured, else each admin's DM."""
+    channel = getattr(config, "admin_channel", None)
+    return [channel] if channel else list(config.admins)
