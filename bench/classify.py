@@ -32,15 +32,50 @@ from bot.story import Source, Story  # noqa: E402
 from bot.summarize import summarize  # noqa: E402
 
 BASELINE = {
-    "ai": ["artificial intelligence", "AI", "A.I.", "machine learning", "deep learning",
-           "neural network", "chatbot", "ChatGPT", "OpenAI", "language model", "self-driving",
-           "driverless", "autonomous driving", "autonomous vehicle", "robotaxi",
-           "facial recognition", "generative AI"],
-    "industrial-policy": ["industrial policy", "subsidy", "subsidies", "subsidise", "state aid",
-                          "tariff", "tariffs", "anti-subsidy", "anti-dumping", "export controls",
-                          "export control", "entity list", "blacklist", "chips act",
-                          "five-year plan", "national plan", "national strategy", "pilot zone",
-                          "incentives", "grants", "state fund", "state-backed", "export ban"],
+    "ai": [
+        "artificial intelligence",
+        "AI",
+        "A.I.",
+        "machine learning",
+        "deep learning",
+        "neural network",
+        "chatbot",
+        "ChatGPT",
+        "OpenAI",
+        "language model",
+        "self-driving",
+        "driverless",
+        "autonomous driving",
+        "autonomous vehicle",
+        "robotaxi",
+        "facial recognition",
+        "generative AI",
+    ],
+    "industrial-policy": [
+        "industrial policy",
+        "subsidy",
+        "subsidies",
+        "subsidise",
+        "state aid",
+        "tariff",
+        "tariffs",
+        "anti-subsidy",
+        "anti-dumping",
+        "export controls",
+        "export control",
+        "entity list",
+        "blacklist",
+        "chips act",
+        "five-year plan",
+        "national plan",
+        "national strategy",
+        "pilot zone",
+        "incentives",
+        "grants",
+        "state fund",
+        "state-backed",
+        "export ban",
+    ],
 }
 
 
@@ -74,8 +109,10 @@ NOTES = [
 
 
 def baseline_tagger() -> Callable[[Story], list[str]]:
-    patterns = {tag: re.compile(r"\b(" + "|".join(re.escape(k) for k in words) + r")\b",
-                                re.IGNORECASE) for tag, words in BASELINE.items()}
+    patterns = {
+        tag: re.compile(r"\b(" + "|".join(re.escape(k) for k in words) + r")\b", re.IGNORECASE)
+        for tag, words in BASELINE.items()
+    }
 
     def tag(story: Story) -> list[str]:
         text = f"{story.title}\n{story.body}"
@@ -89,14 +126,22 @@ def bbc_stories(corpus: Path) -> list[Story]:
     with (corpus / "articles" / "bbc.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             a = json.loads(line)
-            stories.append(Story(key=a["id"], url="", title=a["title"],
-                                 source=Source("bbc", "BBC News", "bbc.co.uk"), published=None,
-                                 content=a["body"]))
+            stories.append(
+                Story(
+                    key=a["id"],
+                    url="",
+                    title=a["title"],
+                    source=Source("bbc", "BBC News", "bbc.co.uk"),
+                    published=None,
+                    content=a["body"],
+                )
+            )
     return stories
 
 
-def timings(stories: list[Story], work: Callable[[Story], object], rounds: int = 3
-            ) -> tuple[float, float]:
+def timings(
+    stories: list[Story], work: Callable[[Story], object], rounds: int = 3
+) -> tuple[float, float]:
     """(median, p95) seconds per story; each story timed `rounds` times, its best kept."""
     per_story = []
     for story in stories:
@@ -125,21 +170,32 @@ def macro_f1(items: Iterable[Labelled], predict: Callable[[Story], Iterable[str]
     return sum(f1s) / len(f1s)
 
 
-def without(tax: Taxonomy, kinds: frozenset[str] = frozenset(), combos: bool = True,
-            fuzzy: bool = True, entities: bool = True) -> Taxonomy:
+def without(
+    tax: Taxonomy,
+    kinds: frozenset[str] = frozenset(),
+    combos: bool = True,
+    fuzzy: bool = True,
+    entities: bool = True,
+) -> Taxonomy:
     """The taxonomy with some parts switched off (for the ablation table)."""
     names = {t.rule for entries in tax.fuzzy.values() for e in entries for t in e[3]}
 
     def keep(targets: tuple[Target, ...]) -> tuple[Target, ...]:
-        return tuple(t for t in targets if t.kind not in kinds
-                     and (entities or t.rule not in names or t.kind == "group"))
+        return tuple(
+            t
+            for t in targets
+            if t.kind not in kinds and (entities or t.rule not in names or t.kind == "group")
+        )
 
     words = {k: tuple((rest, keep(ts)) for rest, ts in v) for k, v in tax.words.items()}
     return dataclasses.replace(
-        tax, words=words, acronyms={k: keep(v) for k, v in tax.acronyms.items()},
+        tax,
+        words=words,
+        acronyms={k: keep(v) for k, v in tax.acronyms.items()},
         cjk=tuple((p, keep(ts)) for p, ts in tax.cjk),
         combos=tax.combos if combos else {},
-        fuzzy=tax.fuzzy if fuzzy and entities else {})
+        fuzzy=tax.fuzzy if fuzzy and entities else {},
+    )
 
 
 def main() -> None:
@@ -179,9 +235,15 @@ def main() -> None:
     print(report(rows, quality, len(stories), len(items), len(heldout), skipped, args.write))
 
 
-def report(rows: dict[str, tuple[float, float]], quality: dict[str, tuple[float, float]],
-           n: int, n_items: int, n_heldout: int, skipped: tuple[str, ...], out: Path | None
-           ) -> str:
+def report(
+    rows: dict[str, tuple[float, float]],
+    quality: dict[str, tuple[float, float]],
+    n: int,
+    n_items: int,
+    n_heldout: int,
+    skipped: tuple[str, ...],
+    out: Path | None,
+) -> str:
     base_median, _base_p95 = rows["baseline keyword list"]
     lines = [
         "# Benchmarks: classify + summarize",
@@ -194,11 +256,17 @@ def report(rows: dict[str, tuple[float, float]], quality: dict[str, tuple[float,
         "|---|---:|---:|---:|",
     ]
     for name, (median, p95) in rows.items():
-        lines.append(f"| {name} | {median * 1e3:.3f} | {p95 * 1e3:.3f} | "
-                     f"{median / base_median:.1f}x |")
-    lines += ["", f"Dev set: {n_items} items ({n_heldout} held out); macro-F1 over "
-              "ai + industrial-policy." + (f" Skipped: {'; '.join(skipped)}." if skipped else ""),
-              "", "| tagger | macro-F1 held-out | macro-F1 all |", "|---|---:|---:|"]
+        lines.append(
+            f"| {name} | {median * 1e3:.3f} | {p95 * 1e3:.3f} | {median / base_median:.1f}x |"
+        )
+    lines += [
+        "",
+        f"Dev set: {n_items} items ({n_heldout} held out); macro-F1 over "
+        "ai + industrial-policy." + (f" Skipped: {'; '.join(skipped)}." if skipped else ""),
+        "",
+        "| tagger | macro-F1 held-out | macro-F1 all |",
+        "|---|---:|---:|",
+    ]
     for name, (held, every) in quality.items():
         lines.append(f"| {name} | {held:.3f} | {every:.3f} |")
     lines += ["", *NOTES]

@@ -53,15 +53,23 @@ def main() -> int:
         return sum(len(feedparser.parse(io.BytesIO(body)).entries) for _, body in bodies)
 
     def ours() -> int:
-        return sum(len(parse(Fetched(url=str(f), status=0, body=b), f.name, f.name).stories)
-                   for f, b in bodies)
+        return sum(
+            len(parse(Fetched(url=str(f), status=0, body=b), f.name, f.name).stories)
+            for f, b in bodies
+        )
 
     def pipeline() -> int:
         with tempfile.TemporaryDirectory() as folder:
             base = config.load(None, environ={})
             feeds = tuple(config.Feed(name=f.name, url=str(f)) for f in files)
-            cfg = config.Config(path=None, database=Path(folder) / "b.db", feeds=feeds,
-                                routes=base.routes, limits=base.limits, dedup=base.dedup)
+            cfg = config.Config(
+                path=None,
+                database=Path(folder) / "b.db",
+                feeds=feeds,
+                routes=base.routes,
+                limits=base.limits,
+                dedup=base.dedup,
+            )
             store = Store(cfg.database)
             run = Pipeline(cfg, store)
             count = sum(len(outcome.stories) for outcome in run.poll(cfg.feeds))
@@ -69,15 +77,19 @@ def main() -> int:
             store.close()
             return count
 
-    rows = [("baseline: feedparser.parse", *timed(baseline, args.repeat)),
-            ("hubnews parse", *timed(ours, args.repeat)),
-            ("hubnews full pipeline (store included)", *timed(pipeline, args.repeat))]
+    rows = [
+        ("baseline: feedparser.parse", *timed(baseline, args.repeat)),
+        ("hubnews parse", *timed(ours, args.repeat)),
+        ("hubnews full pipeline (store included)", *timed(pipeline, args.repeat)),
+    ]
     base_seconds = rows[0][1]
     print(f"{len(files)} feeds, median of {args.repeat} runs")
     print(f"{'stage':42} {'stories':>8} {'seconds':>8} {'stories/s':>10} {'vs baseline':>12}")
     for name, seconds, count in rows:
-        print(f"{name:42} {count:8d} {seconds:8.3f} {count / seconds:10.0f} "
-              f"{seconds / base_seconds:11.2f}x")
+        print(
+            f"{name:42} {count:8d} {seconds:8.3f} {count / seconds:10.0f} "
+            f"{seconds / base_seconds:11.2f}x"
+        )
     return 0
 
 

@@ -45,10 +45,21 @@ _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _PARAGRAPH = re.compile(r"\s*\n\s*")
 _WHERE = ("title", "lede", "body")
-_SCORING = {"title": 1.5, "lede": 1.0, "body": 0.5, "body_words": 150, "lede_chars": 500,
-            "body_chars": 20000, "repeat": 0.5, "half": 2.0, "fuzzy_cutoff": 88,
-            "max_evidence": 6, "region_min": 1.0, "group_cap": 3.0,
-            "group_body_cap": 1.0}
+_SCORING = {
+    "title": 1.5,
+    "lede": 1.0,
+    "body": 0.5,
+    "body_words": 150,
+    "lede_chars": 500,
+    "body_chars": 20000,
+    "repeat": 0.5,
+    "half": 2.0,
+    "fuzzy_cutoff": 88,
+    "max_evidence": 6,
+    "region_min": 1.0,
+    "group_cap": 3.0,
+    "group_body_cap": 1.0,
+}
 _TOP = {"version", "scoring", "groups", "tags", "entities", "regions", "region_group"}
 
 
@@ -99,8 +110,10 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{label}: cannot read the taxonomy: {exc}",
-                              hint="check the `taxonomy` path in hubnews.toml") from None
+            raise ConfigError(
+                f"{label}: cannot read the taxonomy: {exc}",
+                hint="check the `taxonomy` path in hubnews.toml",
+            ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -119,13 +132,17 @@ class _Builder:
 
     def table(self, data: Any, key: str) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise self.fail(key, f"expected a table, got {type(data).__name__}",
-                            f"write it as [{key}]")
+            raise self.fail(
+                key, f"expected a table, got {type(data).__name__}", f"write it as [{key}]"
+            )
         return data
 
     def number(self, value: Any, key: str, low: float = -100, high: float = 100) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) \
-                or not low <= value <= high:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
             raise self.fail(key, f"{value!r} is not a number in {low}..{high}", "fix the value")
         return float(value)
 
@@ -171,8 +188,9 @@ class _Builder:
         scoring = dict(_SCORING)
         for key, value in self.table(data.get("scoring", {}), "scoring").items():
             if key not in _SCORING:
-                raise self.fail(f"scoring.{key}", "unknown key",
-                                f"known keys: {', '.join(sorted(_SCORING))}")
+                raise self.fail(
+                    f"scoring.{key}", "unknown key", f"known keys: {', '.join(sorted(_SCORING))}"
+                )
             scoring[key] = self.number(value, f"scoring.{key}", 0.0, 1e9)
         if scoring["half"] <= 0:
             raise self.fail("scoring.half", "must be above 0", "use e.g. half = 2.0")
@@ -195,24 +213,31 @@ class _Builder:
                 self.add(phrase, Target("tag", tag, w, phrase), f"{key}.phrases")
             for phrase, w in self.weighted(spec.get("negative", {}), f"{key}.negative").items():
                 self.add(phrase, Target("neg", tag, -abs(w), phrase), f"{key}.negative")
-            combos[tag] = tuple(self.combo(c, f"{key}.combos[{i}]", groups)
-                                for i, c in enumerate(spec.get("combos", [])))
+            combos[tag] = tuple(
+                self.combo(c, f"{key}.combos[{i}]", groups)
+                for i, c in enumerate(spec.get("combos", []))
+            )
         regions = self.table(data.get("regions", {}), "regions")
         for region, spec in regions.items():
             key = f"regions.{region}.phrases"
-            for phrase in self.strings(self.table(spec, f"regions.{region}").get("phrases", []),
-                                       key):
+            for phrase in self.strings(
+                self.table(spec, f"regions.{region}").get("phrases", []), key
+            ):
                 self.add(phrase, Target("region", region, 1.0, phrase), key)
         entities = data.get("entities", [])
         if not isinstance(entities, list):
             raise self.fail("entities", "must be a list of tables", "write [[entities]]")
         for i, entity in enumerate(entities):
-            self.entity(self.table(entity, f"entities[{i}]"), f"entities[{i}]", tags, groups,
-                        regions)
+            self.entity(
+                self.table(entity, f"entities[{i}]"), f"entities[{i}]", tags, groups, regions
+            )
         region_group = data.get("region_group", "")
         if region_group and region_group not in groups:
-            raise self.fail("region_group", f"unknown cue group {region_group!r}",
-                            f"use one of {sorted(groups)}")
+            raise self.fail(
+                "region_group",
+                f"unknown cue group {region_group!r}",
+                f"use one of {sorted(groups)}",
+            )
         taxonomy = self.compile(scoring, tags, labels, thresholds, combos, regions)
         return dataclasses.replace(taxonomy, region_group=str(region_group))
 
@@ -221,12 +246,21 @@ class _Builder:
         names = tuple(self.strings(spec.get("groups"), f"{key}.groups"))
         for name in names:
             if name not in groups:
-                raise self.fail(f"{key}.groups", f'unknown cue group "{name}"',
-                                f"define [groups.{name}] or use one of {sorted(groups)}")
+                raise self.fail(
+                    f"{key}.groups",
+                    f'unknown cue group "{name}"',
+                    f"define [groups.{name}] or use one of {sorted(groups)}",
+                )
         return Combo(names, self.number(spec.get("weight", 1.0), f"{key}.weight", 0))
 
-    def entity(self, spec: dict[str, Any], key: str, tags: Mapping[str, Any],
-               groups: Mapping[str, Any], regions: Mapping[str, Any]) -> None:
+    def entity(
+        self,
+        spec: dict[str, Any],
+        key: str,
+        tags: Mapping[str, Any],
+        groups: Mapping[str, Any],
+        regions: Mapping[str, Any],
+    ) -> None:
         name = spec.get("name")
         if not isinstance(name, str) or not name.strip():
             raise self.fail(f"{key}.name", "missing or empty", 'add name = "…"')
@@ -238,22 +272,30 @@ class _Builder:
             targets.append(Target("tag", tag, w, name))
         for group in self.strings(spec.get("groups", []), f"{key}.groups"):
             if group not in groups:
-                raise self.fail(f"{key}.groups", f'unknown cue group "{group}"',
-                                f"use one of {sorted(groups)}")
+                raise self.fail(
+                    f"{key}.groups", f'unknown cue group "{group}"', f"use one of {sorted(groups)}"
+                )
             targets.append(Target("group", group, 1.0, name))
         if "region" in spec:
             region = spec["region"]
             if region not in regions:
-                raise self.fail(f"{key}.region", f"unknown region {region!r}",
-                                f"use one of {sorted(regions)}")
+                raise self.fail(
+                    f"{key}.region", f"unknown region {region!r}", f"use one of {sorted(regions)}"
+                )
             targets.append(Target("entity-region", region, 1.0, name))
         for alias in aliases:
             for target in targets:
                 self.add(alias, target, f"{key}.aliases", fuzzy=True)
 
-    def compile(self, scoring: dict[str, float], tags: Mapping[str, Any],
-                labels: dict[str, str], thresholds: dict[str, float],
-                combos: dict[str, tuple[Combo, ...]], regions: Mapping[str, Any]) -> Taxonomy:
+    def compile(
+        self,
+        scoring: dict[str, float],
+        tags: Mapping[str, Any],
+        labels: dict[str, str],
+        thresholds: dict[str, float],
+        combos: dict[str, tuple[Combo, ...]],
+        regions: Mapping[str, Any],
+    ) -> Taxonomy:
         words: dict[str, list[tuple[tuple[str, ...], tuple[Target, ...]]]] = defaultdict(list)
         acronyms: dict[str, tuple[Target, ...]] = {}
         cjk: list[tuple[str, tuple[Target, ...]]] = []
@@ -268,11 +310,18 @@ class _Builder:
         frozen = {k: tuple(sorted(v, key=lambda e: -len(e[0]))) for k, v in words.items()}
         return Taxonomy(
             # Plain dicts for the hot lookups (mappingproxy `get` is slower); nothing mutates them.
-            source=self.label, tags=tuple(tags), labels=MappingProxyType(labels),
-            thresholds=MappingProxyType(thresholds), regions=tuple(regions),
-            scoring=MappingProxyType(scoring), combos=MappingProxyType(combos),
-            words=frozen, acronyms=acronyms, cjk=tuple(cjk),
-            fuzzy={k: tuple(v) for k, v in self.fuzzy.items()})
+            source=self.label,
+            tags=tuple(tags),
+            labels=MappingProxyType(labels),
+            thresholds=MappingProxyType(thresholds),
+            regions=tuple(regions),
+            scoring=MappingProxyType(scoring),
+            combos=MappingProxyType(combos),
+            words=frozen,
+            acronyms=acronyms,
+            cjk=tuple(cjk),
+            fuzzy={k: tuple(v) for k, v in self.fuzzy.items()},
+        )
 
 
 def _is_acronym(phrase: str) -> bool:
@@ -336,8 +385,8 @@ def _match(text: str, where: str, tax: Taxonomy) -> tuple[list[_Hit], int]:
     for i in [i for i, word in enumerate(folded) if word in words]:
         for rest, targets in words[folded[i]]:
             end = i + len(rest)
-            if end < n and (not rest or tuple(folded[i + 1:end + 1]) == rest):
-                found = text[spans[i][0]:spans[end][1]]
+            if end < n and (not rest or tuple(folded[i + 1 : end + 1]) == rest):
+                found = text[spans[i][0] : spans[end][1]]
                 hits.extend(_Hit(t, found, where) for t in targets)
                 exact.update((i, t.rule) for t in targets)
     fuzzy = tax.fuzzy
@@ -345,8 +394,9 @@ def _match(text: str, where: str, tax: Taxonomy) -> tuple[list[_Hit], int]:
         token = raw[i]
         if acronyms_ok:
             found_acronym = acronyms.get(token) or (
-                acronyms.get(token[:-1]) if token[-1] == "s" else None)
-            if found_acronym and text[spans[i][1]:spans[i][1] + 1] != "$":  # "US$7.5 billion"
+                acronyms.get(token[:-1]) if token[-1] == "s" else None
+            )
+            if found_acronym and text[spans[i][1] : spans[i][1] + 1] != "$":  # "US$7.5 billion"
                 hits.extend(_Hit(t, token, where) for t in found_acronym)
         if fuzzy and (token + (raw[i + 1] if i + 1 < n else ""))[:4].lower() in fuzzy:
             hits.extend(_fuzzy(i, text, spans, raw, exact, where, tax))
@@ -357,10 +407,17 @@ def _match(text: str, where: str, tax: Taxonomy) -> tuple[list[_Hit], int]:
     return hits, n
 
 
-def _fuzzy(i: int, text: str, spans: list[tuple[int, int]], raw: list[str],
-           exact: set[tuple[int, str]], where: str, tax: Taxonomy) -> Iterable[_Hit]:
+def _fuzzy(
+    i: int,
+    text: str,
+    spans: list[tuple[int, int]],
+    raw: list[str],
+    exact: set[tuple[int, str]],
+    where: str,
+    tax: Taxonomy,
+) -> Iterable[_Hit]:
     """The best fuzzy alias hit for token windows starting at token `i`, if any."""
-    low = [t.lower().replace("'", "").replace("’", "") for t in raw[i:i + 8]]
+    low = [t.lower().replace("'", "").replace("’", "") for t in raw[i : i + 8]]
     pair = low[0] + (low[1] if len(low) > 1 else "")
     best: tuple[float, int, tuple[Target, ...]] = (tax.scoring["fuzzy_cutoff"] / 100, 0, ())
     for squashed, ntok, _alias, targets in tax.fuzzy.get(pair[:4], ()):
@@ -377,7 +434,7 @@ def _fuzzy(i: int, text: str, spans: list[tuple[int, int]], raw: list[str],
                 best = (score, size, targets)
     score, size, targets = best
     if targets:
-        found = text[spans[i][0]:spans[i + size - 1][1]]
+        found = text[spans[i][0] : spans[i + size - 1][1]]
         yield from (_Hit(t, found, where) for t in targets)
 
 
@@ -400,8 +457,9 @@ def _collect(story: Story, tax: Taxonomy) -> tuple[list[_Hit], dict[str, float]]
     return hits, _factors(body_words, tax.scoring)
 
 
-def _weigh(hits: Iterable[_Hit], factors: Mapping[str, float], repeat: float
-           ) -> dict[tuple[str, str, str, str], tuple[float, str]]:
+def _weigh(
+    hits: Iterable[_Hit], factors: Mapping[str, float], repeat: float
+) -> dict[tuple[str, str, str, str], tuple[float, str]]:
     """(kind, name, rule, where) -> (weight with repeats, text as found)."""
     counts: dict[tuple[str, str, str, str], list[Any]] = {}
     for hit in hits:
@@ -417,8 +475,12 @@ def _weigh(hits: Iterable[_Hit], factors: Mapping[str, float], repeat: float
     return out
 
 
-def _group_strengths(weighed: Mapping[tuple[str, str, str, str], tuple[float, str]], cap: float,
-                     body_cap: float, region_group: str) -> dict[str, tuple[float, Evidence]]:
+def _group_strengths(
+    weighed: Mapping[tuple[str, str, str, str], tuple[float, str]],
+    cap: float,
+    body_cap: float,
+    region_group: str,
+) -> dict[str, tuple[float, Evidence]]:
     """Cue group -> (sum of its distinct hits, capped; its strongest hit)."""
     out: dict[str, tuple[float, Evidence]] = {}
     body: dict[str, float] = defaultdict(float)
@@ -438,8 +500,9 @@ def _group_strengths(weighed: Mapping[tuple[str, str, str, str], tuple[float, st
     return out
 
 
-def classify(story: Story, taxonomy: Taxonomy,
-             thresholds: Mapping[str, float] | None = None) -> list[Tag]:
+def classify(
+    story: Story, taxonomy: Taxonomy, thresholds: Mapping[str, float] | None = None
+) -> list[Tag]:
     """The taxonomy's tags for `story`, strongest first; each with its score and evidence."""
     return _tags(_weighed(story, taxonomy), taxonomy, thresholds)
 
@@ -449,12 +512,14 @@ def regions(story: Story, taxonomy: Taxonomy) -> tuple[str, ...]:
     return _regions(_weighed(story, taxonomy), taxonomy)
 
 
-def tag_story(story: Story, taxonomy: Taxonomy,
-              thresholds: Mapping[str, float] | None = None) -> Story:
+def tag_story(
+    story: Story, taxonomy: Taxonomy, thresholds: Mapping[str, float] | None = None
+) -> Story:
     """`story` with `tags` and `regions` filled from one reading of the text (pipeline step)."""
     weighed = _weighed(story, taxonomy)
-    return story.with_(tags=tuple(_tags(weighed, taxonomy, thresholds)),
-                       regions=_regions(weighed, taxonomy))
+    return story.with_(
+        tags=tuple(_tags(weighed, taxonomy, thresholds)), regions=_regions(weighed, taxonomy)
+    )
 
 
 _Weighed = dict[tuple[str, str, str, str], tuple[float, str]]
@@ -465,30 +530,40 @@ def _weighed(story: Story, taxonomy: Taxonomy) -> _Weighed:
     return _weigh(hits, factors, taxonomy.scoring["repeat"])
 
 
-def _tags(weighed: _Weighed, taxonomy: Taxonomy, thresholds: Mapping[str, float] | None
-          ) -> list[Tag]:
+def _tags(
+    weighed: _Weighed, taxonomy: Taxonomy, thresholds: Mapping[str, float] | None
+) -> list[Tag]:
     limits = {**taxonomy.thresholds, **(thresholds or {})}
-    groups = _group_strengths(weighed, taxonomy.scoring["group_cap"],
-                              taxonomy.scoring["group_body_cap"], taxonomy.region_group)
+    groups = _group_strengths(
+        weighed,
+        taxonomy.scoring["group_cap"],
+        taxonomy.scoring["group_body_cap"],
+        taxonomy.region_group,
+    )
     tags = []
     for tag in taxonomy.tags:
-        evidence = [Evidence(text, rule, where, round(weight, 3))
-                    for (kind, name, rule, where), (weight, text) in weighed.items()
-                    if kind == "tag" and name == tag]
-        negative = sum(w for (kind, name, _r, _w), (w, _t) in weighed.items()
-                       if kind == "neg" and name == tag)
+        evidence = [
+            Evidence(text, rule, where, round(weight, 3))
+            for (kind, name, rule, where), (weight, text) in weighed.items()
+            if kind == "tag" and name == tag
+        ]
+        negative = sum(
+            w for (kind, name, _r, _w), (w, _t) in weighed.items() if kind == "neg" and name == tag
+        )
         evidence.extend(_best_combo(taxonomy.combos.get(tag, ()), groups))
         raw = sum(e.weight for e in evidence) + negative
         score = 1 - 2 ** (-max(raw, 0.0) / taxonomy.scoring["half"])
         if evidence and raw > 0 and score >= limits.get(tag, 0.5):
             evidence.sort(key=lambda e: -e.weight)
-            tags.append(Tag(tag, round(score, 3),
-                            tuple(evidence[: int(taxonomy.scoring["max_evidence"])])))
+            tags.append(
+                Tag(tag, round(score, 3), tuple(evidence[: int(taxonomy.scoring["max_evidence"])]))
+            )
     return sorted(tags, key=lambda t: -t.score)
 
 
-def _best_combo(combos: Iterable[Combo], groups: Mapping[str, tuple[float, Evidence]]
-                ) -> list[Evidence]:
+def _best_combo(
+    combos: Iterable[Combo], groups: Mapping[str, tuple[float, Evidence]]
+) -> list[Evidence]:
     """Evidence of the strongest combo whose cue groups all have hits (combos overlap, so
     only one counts)."""
     best: tuple[float, Combo | None] = (0.0, None)
@@ -501,8 +576,15 @@ def _best_combo(combos: Iterable[Combo], groups: Mapping[str, tuple[float, Evide
     if winner is None:
         return []
     share = round(strength / len(winner.groups), 3)
-    return [Evidence(groups[g][1].text, f"{'+'.join(winner.groups)}: {groups[g][1].rule}",
-                     groups[g][1].where, share) for g in winner.groups]
+    return [
+        Evidence(
+            groups[g][1].text,
+            f"{'+'.join(winner.groups)}: {groups[g][1].rule}",
+            groups[g][1].where,
+            share,
+        )
+        for g in winner.groups
+    ]
 
 
 def _regions(weighed: _Weighed, taxonomy: Taxonomy) -> tuple[str, ...]:

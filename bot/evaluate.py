@@ -84,13 +84,19 @@ class Report:
 
 
 def story_from_text(title: str, text: str, key: str = "", feed: str = "devset") -> Story:
-    return Story(key=key or title, url="", title=title,
-                 source=Source(feed=feed, title=feed, domain=""), published=None,
-                 description=text)
+    return Story(
+        key=key or title,
+        url="",
+        title=title,
+        source=Source(feed=feed, title=feed, domain=""),
+        published=None,
+        description=text,
+    )
 
 
-def load_devset(folder: Path, corpus: Path | None = None, split: str | None = None
-                ) -> tuple[list[Labelled], tuple[str, ...]]:
+def load_devset(
+    folder: Path, corpus: Path | None = None, split: str | None = None
+) -> tuple[list[Labelled], tuple[str, ...]]:
     """Labelled items of a dev-set folder (optionally one split), and why any were skipped."""
     items: list[Labelled] = []
     skipped: list[str] = []
@@ -118,8 +124,13 @@ def load_devset(folder: Path, corpus: Path | None = None, split: str | None = No
 
 
 def _labelled(row: dict[str, Any], title: str, text: str) -> Labelled:
-    return Labelled(row["id"], story_from_text(title, text, row["id"]), frozenset(row["labels"]),
-                    row.get("split", ""), row.get("origin", ""))
+    return Labelled(
+        row["id"],
+        story_from_text(title, text, row["id"]),
+        frozenset(row["labels"]),
+        row.get("split", ""),
+        row.get("origin", ""),
+    )
 
 
 def _rows(path: Path) -> Iterable[dict[str, Any]]:
@@ -140,8 +151,12 @@ def _feed_entries(path: Path) -> list[Any]:
     return [(to_text(e.get("title", "")), to_text(e.get("summary", ""))) for e in parsed.entries]
 
 
-def evaluate(items: Iterable[Labelled], taxonomy: Taxonomy, tags: Sequence[str] | None = None,
-             thresholds: Mapping[str, float] | None = None) -> Report:
+def evaluate(
+    items: Iterable[Labelled],
+    taxonomy: Taxonomy,
+    tags: Sequence[str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> Report:
     """Classify every item and compare with its labels, tag by tag."""
     wanted = tuple(tags or DEFAULT_TAGS)
     counts = {t: {"tp": 0, "fp": 0, "fn": 0, "tn": 0} for t in wanted}
@@ -156,12 +171,23 @@ def evaluate(items: Iterable[Labelled], taxonomy: Taxonomy, tags: Sequence[str] 
             counts[tag][("t" if got == want else "f") + ("p" if got else "n")] += 1
             if got and not want:
                 found = predicted[tag]
-                fps[tag].append(Confusion(item.id, item.story.title, found.score, tuple(
-                    f"{e.text} ({e.rule}, {e.where})" for e in found.evidence[:3])))
+                fps[tag].append(
+                    Confusion(
+                        item.id,
+                        item.story.title,
+                        found.score,
+                        tuple(f"{e.text} ({e.rule}, {e.where})" for e in found.evidence[:3]),
+                    )
+                )
             elif want and not got:
                 fns[tag].append(Confusion(item.id, item.story.title, 0.0))
-    return Report(n, {t: TagReport(t, **c, false_positives=tuple(fps[t]),
-                                   false_negatives=tuple(fns[t])) for t, c in counts.items()})
+    return Report(
+        n,
+        {
+            t: TagReport(t, **c, false_positives=tuple(fps[t]), false_negatives=tuple(fns[t]))
+            for t, c in counts.items()
+        },
+    )
 
 
 # ---------------------------------------------------------------- feedback
@@ -197,8 +223,9 @@ class FeedbackReport:
 Row = tuple[str, str, str, str, "datetime | str"]  # (story_key, tag, verdict, user, time)
 
 
-def feedback_agreement(rows: Iterable[Row], story_tags: Mapping[str, Iterable[str]]
-                       ) -> FeedbackReport:
+def feedback_agreement(
+    rows: Iterable[Row], story_tags: Mapping[str, Iterable[str]]
+) -> FeedbackReport:
     """How often the team's 👍/👎 verdicts agree with the tags the stories carry."""
     latest: dict[tuple[str, str, str], tuple[str, str]] = {}
     ignored = 0
@@ -224,9 +251,18 @@ def feedback_agreement(rows: Iterable[Row], story_tags: Mapping[str, Iterable[st
             counts["relevant_on_untagged"] += 1
         if relevant != has:
             disputed[tag].add(story_key)
-    tags = {tag: TagAgreement(tag, c["verdicts"], c["agree"], c["relevant_on_tagged"],
-                              c["not_relevant_on_tagged"], c["relevant_on_untagged"],
-                              tuple(sorted(disputed[tag]))) for tag, c in per_tag.items()}
+    tags = {
+        tag: TagAgreement(
+            tag,
+            c["verdicts"],
+            c["agree"],
+            c["relevant_on_tagged"],
+            c["not_relevant_on_tagged"],
+            c["relevant_on_untagged"],
+            tuple(sorted(disputed[tag])),
+        )
+        for tag, c in per_tag.items()
+    }
     return FeedbackReport(len(latest), tags, ignored)
 
 

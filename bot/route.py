@@ -53,8 +53,9 @@ def route(story: Story, routes: Sequence[Route]) -> list[Delivery]:
         if not _source_passes(story, rule):
             continue
         if story.duplicate is not None:
-            delivery = Delivery(rule.channel, story.key, THREAD, story.duplicate.original_key,
-                                rule.mode)
+            delivery = Delivery(
+                rule.channel, story.key, THREAD, story.duplicate.original_key, rule.mode
+            )
         elif _tags_pass(story, rule):
             delivery = Delivery(rule.channel, story.key, ALERT, None, rule.mode)
         else:

@@ -34,35 +34,80 @@ _BOILER_LINE = re.compile(
     r"(getty images|/reuters|/afp|/ap photo|shutterstock)\s*\)?\s*$|"
     r"all rights reserved|^\s*(©|copyright\b)|appeared first on|"
     r"^\s*(https?://)?(www\.)?[\w-]+(\.[\w-]+)+/?\s*$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _BOILER_INLINE = re.compile(
     r"subscribe or log in to read the rest of this content\.?|continue reading\.*|"
     r"read more(\s*(…|\.\.\.|»|>>))?|\[\s*(…|\.\.\.)\s*\]|"
     r"\((photo|image|picture)s?( credit)?:[^)]{0,80}\)|"
     r"the post .{0,200} appeared first on .{0,80}$",
-    re.IGNORECASE)
-_INLINE_CUES = ("subscribe", "continue reading", "read more", "[", "(photo", "(image",
-                "(picture", "appeared first on")
+    re.IGNORECASE,
+)
+_INLINE_CUES = (
+    "subscribe",
+    "continue reading",
+    "read more",
+    "[",
+    "(photo",
+    "(image",
+    "(picture",
+    "appeared first on",
+)
 _DIGIT = re.compile(r"\d")
 _MARKUP = re.compile(r"<[a-zA-Z!/?]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _BULLET = re.compile(r"^\s*[-•*–·▪]\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*$")
 _ABBREV = re.compile(
     r"(\b(Mr|Mrs|Ms|Dr|Prof|St|Co|Ltd|Inc|Corp|Jr|Sr|No|Gov|Gen|Sen|Rep|vs|etc|e\.g|i\.e|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z](\.[A-Z])*)\.$")
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z](\.[A-Z])*)\.$"
+)
 _SPLIT = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
-_MONEY = re.compile(r"(US\$|\$|€|£|¥|HK\$|S\$|A\$|C\$|₹|\byuan\b|\byen\b|\bwon\b|\brupees?\b|"
-                    r"\beuros?\b|\bdollars?\b|\bpounds\b)", re.IGNORECASE)
+_MONEY = re.compile(
+    r"(US\$|\$|€|£|¥|HK\$|S\$|A\$|C\$|₹|\byuan\b|\byen\b|\bwon\b|\brupees?\b|"
+    r"\beuros?\b|\bdollars?\b|\bpounds\b)",
+    re.IGNORECASE,
+)
 _SCALE = re.compile(r"\b(billion|trillion|million|bn|crore|lakh)\b|\d(bn|m|tn)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?(%|per ?cent|percent)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _GLOSS = re.compile(r" \([A-Z][A-Za-z&]{1,9}\)")
-_WEEKDAY = re.compile(r"\b(said|says|announced|told reporters)( on)? (Monday|Tuesday|Wednesday|"
-                      r"Thursday|Friday|Saturday|Sunday)( that)?\b")
+_WEEKDAY = re.compile(
+    r"\b(said|says|announced|told reporters)( on)? (Monday|Tuesday|Wednesday|"
+    r"Thursday|Friday|Saturday|Sunday)( that)?\b"
+)
 _WORD = re.compile(r"[^\W\d_]{3,}")
-_STOP = frozenset(["the", "and", "for", "with", "from", "that", "this", "after", "over", "into",
-                   "its", "his", "her", "their", "has", "have", "was", "were", "are", "will",
-                   "not", "but", "says", "said", "new", "more", "than", "about"])
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "that",
+        "this",
+        "after",
+        "over",
+        "into",
+        "its",
+        "his",
+        "her",
+        "their",
+        "has",
+        "have",
+        "was",
+        "were",
+        "are",
+        "will",
+        "not",
+        "but",
+        "says",
+        "said",
+        "new",
+        "more",
+        "than",
+        "about",
+    ]
+)
 
 
 def summarize(story: Story) -> str:
@@ -77,8 +122,13 @@ def summarize(story: Story) -> str:
     title_words = _words(story.title)
     candidates: list[tuple[float, list[str]]] = []
     if sentences:
-        standfirst = " ".join(story.description.split()) if story.content and \
-            len(story.description) <= _SHORT and not _MARKUP.search(story.description) else ""
+        standfirst = (
+            " ".join(story.description.split())
+            if story.content
+            and len(story.description) <= _SHORT
+            and not _MARKUP.search(story.description)
+            else ""
+        )
         chosen = _lede_and_key(sentences, story.title, standfirst)
         candidates.append((_coverage(chosen, title_words), chosen))
     if bullets:
@@ -102,9 +152,13 @@ def _clean(text: str) -> list[str]:
         line = " ".join(raw.split())
         if not line or (len(line) < 300 and _BOILER_LINE.search(line)):
             continue
-        if lines and not _BULLET.match(line) and not _SENTENCE_END.search(lines[-1]) \
-                and not _BULLET.match(lines[-1]) and (line[0].islower() or (len(lines[-1]) < 40
-                                                      and lines[-1][-1:].islower())):
+        if (
+            lines
+            and not _BULLET.match(line)
+            and not _SENTENCE_END.search(lines[-1])
+            and not _BULLET.match(lines[-1])
+            and (line[0].islower() or (len(lines[-1]) < 40 and lines[-1][-1:].islower()))
+        ):
             lines[-1] = f"{lines[-1]} {line}"  # a line the feed broke mid-sentence
         else:
             lines.append(line)
@@ -119,7 +173,7 @@ def _standfirst(lines: list[str]) -> tuple[list[str], list[str]]:
             break
         point = _BULLET.sub("", line).strip()
         bullets.append(point if _SENTENCE_END.search(point) else point + ".")
-    rest = [_BULLET.sub("", line) for line in lines[len(bullets):]]
+    rest = [_BULLET.sub("", line) for line in lines[len(bullets) :]]
     return bullets, rest
 
 

@@ -19,9 +19,15 @@ TOPICS = ("ai", "industrial-policy")
 
 
 def make_story(title: str, body: str = "", content: str = "") -> Story:
-    return Story(key=title or "k", url="https://example.com/a", title=title,
-                 source=Source(feed="test", title="Test feed", domain="example.com"),
-                 published=None, description=body, content=content)
+    return Story(
+        key=title or "k",
+        url="https://example.com/a",
+        title=title,
+        source=Source(feed="test", title="Test feed", domain="example.com"),
+        published=None,
+        description=body,
+        content=content,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,81 +60,135 @@ def test_seed_story_is_ai_and_industrial_policy(taxonomy: Taxonomy, name: str) -
 
 
 HARD_NEGATIVES = [
-    ("ai in passing", "Bank profits rise 10% as mortgage lending grows",
-     "The bank's chief executive said lending to homebuyers drove the gains. "
-     + "Mortgage approvals rose for a third month and savers moved money into fixed deals. " * 30
-     + "Asked about technology, he said the bank was looking at AI like everyone else."),
-    ("phone review praising its chip", "Galaxy S25 review: the new chip makes it fly",
-     "The Snapdragon processor makes this the fastest Android phone we have tested."),
-    ("airline hub", "Airline makes Atlanta its main hub for flights to Asia",
-     "The carrier will add nonstop routes from its biggest hub to Seoul and Tokyo."),
-    ("insurance policy", "Read the small print in your travel insurance policy",
-     "Many policies exclude cancellations caused by strikes, experts warn."),
-    ("monetary policy", "Central bank holds rates as monetary policy committee splits",
-     "Five members voted to keep rates unchanged while four wanted a cut."),
-    ("footballers' industrial action", "Footballers consider industrial action over fixtures",
-     "The players' union said members could refuse to play if matches are not cut."),
-    ("rail workers' industrial action", "Rail workers announce strikes in industrial action",
-     "Train drivers will walk out for three days after pay talks with operators broke down."),
-    ("explosion in an industrial park", "Explosion at chemical plant in industrial park kills 12",
-     "Firefighters were still tackling the blaze at the pesticide plant on Thursday."),
-    ("earnings with no policy angle", "Chipmaker's quarterly revenue misses forecasts",
-     "Shares fell 6 per cent after sales of $12.7 billion came in below expectations."),
-    ("tariffs on cheese", "Cheese makers hit by new tariffs on European dairy",
-     "French and Italian producers said the 25 per cent tariff would hurt exports."),
-    ("fish and chips", "Chip shop owners warn of price rises as cod costs soar",
-     "Fish and chips could cost £15 a portion as the price of cooking oil rises."),
-    ("an artist named Ai", "Ai Weiwei opens new exhibition in London",
-     "The Chinese artist's show features porcelain and a sculpture made of bicycles."),
+    (
+        "ai in passing",
+        "Bank profits rise 10% as mortgage lending grows",
+        "The bank's chief executive said lending to homebuyers drove the gains. "
+        + "Mortgage approvals rose for a third month and savers moved money into fixed deals. " * 30
+        + "Asked about technology, he said the bank was looking at AI like everyone else.",
+    ),
+    (
+        "phone review praising its chip",
+        "Galaxy S25 review: the new chip makes it fly",
+        "The Snapdragon processor makes this the fastest Android phone we have tested.",
+    ),
+    (
+        "airline hub",
+        "Airline makes Atlanta its main hub for flights to Asia",
+        "The carrier will add nonstop routes from its biggest hub to Seoul and Tokyo.",
+    ),
+    (
+        "insurance policy",
+        "Read the small print in your travel insurance policy",
+        "Many policies exclude cancellations caused by strikes, experts warn.",
+    ),
+    (
+        "monetary policy",
+        "Central bank holds rates as monetary policy committee splits",
+        "Five members voted to keep rates unchanged while four wanted a cut.",
+    ),
+    (
+        "footballers' industrial action",
+        "Footballers consider industrial action over fixtures",
+        "The players' union said members could refuse to play if matches are not cut.",
+    ),
+    (
+        "rail workers' industrial action",
+        "Rail workers announce strikes in industrial action",
+        "Train drivers will walk out for three days after pay talks with operators broke down.",
+    ),
+    (
+        "explosion in an industrial park",
+        "Explosion at chemical plant in industrial park kills 12",
+        "Firefighters were still tackling the blaze at the pesticide plant on Thursday.",
+    ),
+    (
+        "earnings with no policy angle",
+        "Chipmaker's quarterly revenue misses forecasts",
+        "Shares fell 6 per cent after sales of $12.7 billion came in below expectations.",
+    ),
+    (
+        "tariffs on cheese",
+        "Cheese makers hit by new tariffs on European dairy",
+        "French and Italian producers said the 25 per cent tariff would hurt exports.",
+    ),
+    (
+        "fish and chips",
+        "Chip shop owners warn of price rises as cod costs soar",
+        "Fish and chips could cost £15 a portion as the price of cooking oil rises.",
+    ),
+    (
+        "an artist named Ai",
+        "Ai Weiwei opens new exhibition in London",
+        "The Chinese artist's show features porcelain and a sculpture made of bicycles.",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "title", "body"), HARD_NEGATIVES,
-                         ids=[c[0] for c in HARD_NEGATIVES])
-def test_hard_negative_gets_neither_topic(taxonomy: Taxonomy, case: str, title: str,
-                                          body: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "title", "body"), HARD_NEGATIVES, ids=[c[0] for c in HARD_NEGATIVES]
+)
+def test_hard_negative_gets_neither_topic(
+    taxonomy: Taxonomy, case: str, title: str, body: str
+) -> None:
     assert not tag_ids(make_story(title, body), taxonomy) & set(TOPICS), case
 
 
 POSITIVES = [
-    ("Washington adds Chinese facial recognition firms to Entity List",
-     "The Commerce Department restricted their access to American technology.",
-     {"ai", "industrial-policy"}),
-    ("EU imposes tariffs on Chinese electric vehicles after anti-subsidy probe",
-     "Brussels found that carmakers benefited from unfair state support.", {"industrial-policy"}),
-    ("Waymo expands driverless taxi service to Austin",
-     "Riders can now hail autonomous cars through an app.", {"ai"}),
-    ("Japan gives chip foundry another ¥590 billion in subsidies",
-     "The trade ministry said the money will help build a 2nm plant in Hokkaido.",
-     {"industrial-policy"}),
+    (
+        "Washington adds Chinese facial recognition firms to Entity List",
+        "The Commerce Department restricted their access to American technology.",
+        {"ai", "industrial-policy"},
+    ),
+    (
+        "EU imposes tariffs on Chinese electric vehicles after anti-subsidy probe",
+        "Brussels found that carmakers benefited from unfair state support.",
+        {"industrial-policy"},
+    ),
+    (
+        "Waymo expands driverless taxi service to Austin",
+        "Riders can now hail autonomous cars through an app.",
+        {"ai"},
+    ),
+    (
+        "Japan gives chip foundry another ¥590 billion in subsidies",
+        "The trade ministry said the money will help build a 2nm plant in Hokkaido.",
+        {"industrial-policy"},
+    ),
     ("OpenAI releases new reasoning model", "The company says it is better at coding.", {"ai"}),
 ]
 
 
-@pytest.mark.parametrize(("title", "body", "expected"), POSITIVES,
-                         ids=[p[0][:40] for p in POSITIVES])
-def test_topic_stories_get_their_tags(taxonomy: Taxonomy, title: str, body: str,
-                                      expected: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("title", "body", "expected"), POSITIVES, ids=[p[0][:40] for p in POSITIVES]
+)
+def test_topic_stories_get_their_tags(
+    taxonomy: Taxonomy, title: str, body: str, expected: set[str]
+) -> None:
     assert tag_ids(make_story(title, body), taxonomy) & set(TOPICS) == expected
 
 
-@pytest.mark.parametrize(("variant", "canonical"), [
-    ("Yizhuang", "Yizhuang"),
-    ("Yi Zhuang", "Yizhuang"),
-    ("亦庄", "Yizhuang"),
-    ("Beijing E-Town", "Yizhuang"),
-    ("Beijing Economic-Technological Development Area", "Yizhuang"),
-    ("Beijing Economic and Technological Development Area", "Yizhuang"),
-    ("Beijing Economic & Technological Developement Area", "Yizhuang"),  # fuzzy: misspelt
-    ("Yizhaung", "Yizhuang"),  # fuzzy: transposed letters
-    ("Ministry of Science and Technology", "Ministry of Science and Technology"),
-    ("science ministry", "Ministry of Science and Technology"),
-    ("MOST", "Ministry of Science and Technology"),
-    ("科技部", "Ministry of Science and Technology"),
-    ("Zhonguancun", "Zhongguancun"),  # fuzzy: a letter missing
-])
-def test_alias_variants_resolve_to_one_entity(taxonomy: Taxonomy, variant: str,
-                                              canonical: str) -> None:
+@pytest.mark.parametrize(
+    ("variant", "canonical"),
+    [
+        ("Yizhuang", "Yizhuang"),
+        ("Yi Zhuang", "Yizhuang"),
+        ("亦庄", "Yizhuang"),
+        ("Beijing E-Town", "Yizhuang"),
+        ("Beijing Economic-Technological Development Area", "Yizhuang"),
+        ("Beijing Economic and Technological Development Area", "Yizhuang"),
+        ("Beijing Economic & Technological Developement Area", "Yizhuang"),  # fuzzy: misspelt
+        ("Yizhaung", "Yizhuang"),  # fuzzy: transposed letters
+        ("Ministry of Science and Technology", "Ministry of Science and Technology"),
+        ("science ministry", "Ministry of Science and Technology"),
+        ("MOST", "Ministry of Science and Technology"),
+        ("科技部", "Ministry of Science and Technology"),
+        ("Zhonguancun", "Zhongguancun"),  # fuzzy: a letter missing
+    ],
+)
+def test_alias_variants_resolve_to_one_entity(
+    taxonomy: Taxonomy, variant: str, canonical: str
+) -> None:
     story = make_story(f"{variant} news", "")
     tags = classify(story, taxonomy, thresholds={"industrial-policy": 0.0})
     ip = next(t for t in tags if t.id == "industrial-policy")
@@ -136,8 +196,14 @@ def test_alias_variants_resolve_to_one_entity(taxonomy: Taxonomy, variant: str,
     assert regions(story, taxonomy) == ("cn",)
 
 
-@pytest.mark.parametrize("title", ["Most people like cats", "MOST PEOPLE LIKE CATS TODAY",
-                                   "The mostly forgotten ministry of fun"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Most people like cats",
+        "MOST PEOPLE LIKE CATS TODAY",
+        "The mostly forgotten ministry of fun",
+    ],
+)
 def test_acronyms_match_case_sensitively(taxonomy: Taxonomy, title: str) -> None:
     tags = classify(make_story(title), taxonomy, thresholds={t: 0.0 for t in taxonomy.tags})
     rules = {e.rule for t in tags for e in t.evidence}
@@ -146,11 +212,15 @@ def test_acronyms_match_case_sensitively(taxonomy: Taxonomy, title: str) -> None
 
 def test_one_passing_mention_in_a_long_body_is_not_enough(taxonomy: Taxonomy) -> None:
     filler = "The council met on Tuesday to discuss bins, parking and the park. " * 60
-    once = make_story("Council agrees budget", "Councillors met.\n" + filler
-                      + "One mentioned artificial intelligence.")
-    lede = make_story("Council agrees budget",
-                      "Councillors agreed to use artificial intelligence and machine learning "
-                      "to plan bin rounds.\n" + filler)
+    once = make_story(
+        "Council agrees budget",
+        "Councillors met.\n" + filler + "One mentioned artificial intelligence.",
+    )
+    lede = make_story(
+        "Council agrees budget",
+        "Councillors agreed to use artificial intelligence and machine learning "
+        "to plan bin rounds.\n" + filler,
+    )
     assert "ai" not in tag_ids(once, taxonomy)
     assert "ai" in tag_ids(lede, taxonomy)
 
@@ -158,16 +228,18 @@ def test_one_passing_mention_in_a_long_body_is_not_enough(taxonomy: Taxonomy) ->
 def test_title_weighs_more_than_body(taxonomy: Taxonomy) -> None:
     filler = "Residents said the roads were busy. " * 20
     in_title = make_story("Chatbot maker opens office", "It hired staff.\n" + filler)
-    in_body = make_story("Company opens office",
-                         "It hired staff.\n" + filler + "It makes a chatbot.")
+    in_body = make_story(
+        "Company opens office", "It hired staff.\n" + filler + "It makes a chatbot."
+    )
     score = {t.id: t.score for t in classify(in_title, taxonomy, {"ai": 0.0})}["ai"]
     lower = {t.id: t.score for t in classify(in_body, taxonomy, {"ai": 0.0})}.get("ai", 0.0)
     assert score > lower
 
 
 @pytest.mark.parametrize(("threshold", "tagged"), [(0.01, True), (0.99, False)])
-def test_thresholds_override_the_taxonomy(taxonomy: Taxonomy, threshold: float,
-                                          tagged: bool) -> None:
+def test_thresholds_override_the_taxonomy(
+    taxonomy: Taxonomy, threshold: float, tagged: bool
+) -> None:
     story = make_story("Bank says it is looking at AI", "Profits rose.")
     assert ("ai" in tag_ids_with(story, taxonomy, {"ai": threshold})) is tagged
 
@@ -180,10 +252,16 @@ BAD_INPUT = [
     ("empty", "", ""),
     ("5 MB", "Huge feed item", ("AI chips and subsidies for the industry. " * 130_000)[:5_000_000]),
     ("chinese", "北京亦庄获科技部批准建设人工智能创新应用先导区", "亦庄将建设人工智能产业基地。"),
-    ("german", "Bundesregierung fördert Chipfabrik in Magdeburg",
-     "Die Subventionen für Intel sollen zehn Milliarden Euro betragen."),
-    ("html leftovers", "<b>AI</b> &amp; chips",
-     "<p>The <a href='x'>ministry</a> said&nbsp;so.</p>"),
+    (
+        "german",
+        "Bundesregierung fördert Chipfabrik in Magdeburg",
+        "Die Subventionen für Intel sollen zehn Milliarden Euro betragen.",
+    ),
+    (
+        "html leftovers",
+        "<b>AI</b> &amp; chips",
+        "<p>The <a href='x'>ministry</a> said&nbsp;so.</p>",
+    ),
     ("all caps", "US ADDS CHINESE AI FIRMS TO ENTITY LIST", "THE COMMERCE DEPARTMENT SAID SO."),
     ("emoji", "🤖🔥 AI is here 🚀", "🇨🇳 Subsidies 💰💰💰 for chips 🧠"),
     ("control characters", "AI\x00 chips\x1b[31m", "\ufeffsubsidy\u200b for \r\n chips"),
@@ -191,8 +269,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("case", "title", "body"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
-def test_bad_input_does_not_crash_and_every_tag_has_evidence(taxonomy: Taxonomy, case: str,
-                                                              title: str, body: str) -> None:
+def test_bad_input_does_not_crash_and_every_tag_has_evidence(
+    taxonomy: Taxonomy, case: str, title: str, body: str
+) -> None:
     story = make_story(title, body)
     tags = classify(story, taxonomy)
     assert_evidenced(tags, story)
@@ -218,15 +297,21 @@ def test_every_devset_tag_has_evidence_found_in_the_text(taxonomy: Taxonomy) -> 
 # ---------------------------------------------------------------- taxonomy loading
 
 
-@pytest.mark.parametrize(("text", "named"), [
-    ("tags = [", "not valid TOML"),
-    ("colour = 1\n[tags.ai]\n", "colour"),
-    ('[tags.ai.phrases]\n"robot" = "heavy"\n', 'tags.ai.phrases."robot"'),
-    ('[tags.ai]\nthreshold = 2\n', "tags.ai.threshold"),
-    ('[tags.ai]\ncombos = [{ groups = ["nope"] }]\n', "nope"),
-    ('[tags.ai]\n[[entities]]\nname = "X"\ntags = { unknown = 1 }\n', "entities[0].tags.unknown"),
-    ('[scoring]\nhalf = 0\n[tags.ai]\n', "scoring.half"),
-])
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("tags = [", "not valid TOML"),
+        ("colour = 1\n[tags.ai]\n", "colour"),
+        ('[tags.ai.phrases]\n"robot" = "heavy"\n', 'tags.ai.phrases."robot"'),
+        ("[tags.ai]\nthreshold = 2\n", "tags.ai.threshold"),
+        ('[tags.ai]\ncombos = [{ groups = ["nope"] }]\n', "nope"),
+        (
+            '[tags.ai]\n[[entities]]\nname = "X"\ntags = { unknown = 1 }\n',
+            "entities[0].tags.unknown",
+        ),
+        ("[scoring]\nhalf = 0\n[tags.ai]\n", "scoring.half"),
+    ],
+)
 def test_bad_taxonomy_names_file_and_key(tmp_path: Path, text: str, named: str) -> None:
     path = tmp_path / "taxonomy.toml"
     path.write_text(text, encoding="utf-8")
@@ -268,16 +353,18 @@ def test_heldout_macro_f1_is_at_least_0_93(taxonomy: Taxonomy) -> None:
     items, _skipped = load_devset(DEVSET, CORPUS, split="heldout")
     assert len(items) >= 80
     report = evaluate(items, taxonomy, TOPICS)
-    assert report.macro_f1 >= 0.93, {t: (r.f1, [c.title for c in r.false_positives],
-                                          [c.title for c in r.false_negatives])
-                                      for t, r in report.tags.items()}
+    assert report.macro_f1 >= 0.93, {
+        t: (r.f1, [c.title for c in r.false_positives], [c.title for c in r.false_negatives])
+        for t, r in report.tags.items()
+    }
 
 
 def test_referenced_items_are_read_from_the_corpus(corpus: Path) -> None:
     items, skipped = load_devset(DEVSET, corpus)
     referenced = [i for i in items if i.origin.startswith("reference only")]
-    assert not skipped and len(referenced) == len((DEVSET / "references.jsonl").read_text()
-                                                  .splitlines())
+    assert not skipped and len(referenced) == len(
+        (DEVSET / "references.jsonl").read_text().splitlines()
+    )
     assert all(i.story.title for i in referenced)
 
 
@@ -290,10 +377,12 @@ def test_referenced_items_are_skipped_with_a_reason_without_the_corpus(tmp_path:
 def test_evaluate_counts_confusions(taxonomy: Taxonomy) -> None:
     from bot.evaluate import Labelled
 
-    items = [Labelled("1", make_story("OpenAI releases a chatbot"), frozenset({"ai"})),
-             Labelled("2", make_story("Waymo expands driverless taxis"), frozenset()),
-             Labelled("3", make_story("Cheese prices rise"), frozenset({"ai"})),
-             Labelled("4", make_story("Cheese prices fall"), frozenset())]
+    items = [
+        Labelled("1", make_story("OpenAI releases a chatbot"), frozenset({"ai"})),
+        Labelled("2", make_story("Waymo expands driverless taxis"), frozenset()),
+        Labelled("3", make_story("Cheese prices rise"), frozenset({"ai"})),
+        Labelled("4", make_story("Cheese prices fall"), frozenset()),
+    ]
     report = evaluate(items, taxonomy, ["ai"])
     ai = report.tags["ai"]
     assert (ai.tp, ai.fp, ai.fn, ai.tn) == (1, 1, 1, 1)
@@ -303,17 +392,23 @@ def test_evaluate_counts_confusions(taxonomy: Taxonomy) -> None:
 
 
 def test_feedback_agreement_uses_each_users_latest_verdict() -> None:
-    rows = [("s1", "ai", "not_relevant", "U1", "2026-01-01T10:00:00Z"),
-            ("s1", "ai", "relevant", "U1", "2026-01-01T11:00:00Z"),  # changed their mind
-            ("s1", "ai", "relevant", "U2", "2026-01-01T10:00:00Z"),
-            ("s2", "ai", "not_relevant", "U1", "2026-01-01T10:00:00Z"),
-            ("s3", "ai", "relevant", "U1", "2026-01-01T10:00:00Z"),
-            ("s3", "ai", "maybe", "U2", "2026-01-01T10:00:00Z")]
+    rows = [
+        ("s1", "ai", "not_relevant", "U1", "2026-01-01T10:00:00Z"),
+        ("s1", "ai", "relevant", "U1", "2026-01-01T11:00:00Z"),  # changed their mind
+        ("s1", "ai", "relevant", "U2", "2026-01-01T10:00:00Z"),
+        ("s2", "ai", "not_relevant", "U1", "2026-01-01T10:00:00Z"),
+        ("s3", "ai", "relevant", "U1", "2026-01-01T10:00:00Z"),
+        ("s3", "ai", "maybe", "U2", "2026-01-01T10:00:00Z"),
+    ]
     report = feedback_agreement(rows, {"s1": ["ai"], "s2": ["ai"], "s3": []})
     ai = report.tags["ai"]
     assert (report.verdicts, report.ignored) == (4, 1)
-    assert (ai.agree, ai.relevant_on_tagged, ai.not_relevant_on_tagged,
-            ai.relevant_on_untagged) == (2, 2, 1, 1)
+    assert (
+        ai.agree,
+        ai.relevant_on_tagged,
+        ai.not_relevant_on_tagged,
+        ai.relevant_on_untagged,
+    ) == (2, 2, 1, 1)
     assert ai.disputed == ("s2", "s3") and report.agreement == 0.5
 
 

@@ -51,9 +51,15 @@ def client(slack_api: FakeSlack) -> WebClient:
 
 
 def make_story(key: str, source: Source = SCMP, copy_of: str | None = None) -> Story:
-    made = Story(key=key, url=f"https://www.{source.domain}/{key}", title=f"Story {key}",
-                 source=source, published=T0, summary=f"Summary of {key}.",
-                 tags=(Tag("ai", 0.9),))
+    made = Story(
+        key=key,
+        url=f"https://www.{source.domain}/{key}",
+        title=f"Story {key}",
+        source=source,
+        published=T0,
+        summary=f"Summary of {key}.",
+        tags=(Tag("ai", 0.9),),
+    )
     return made.with_(duplicate=Match(copy_of, "near")) if copy_of else made
 
 
@@ -90,11 +96,14 @@ def test_posts_in_order_with_metadata_and_no_unfurls(store, client, slack_api):
     assert [call.params["channel"] for call in calls] == ["C1"] * 3
     for call, key in zip(calls, "abc", strict=True):
         assert call.params["unfurl_links"] is False and call.params["unfurl_media"] is False
-        assert call.params["metadata"] == {"event_type": "hubnews_story",
-                                           "event_payload": {"key": key}}
+        assert call.params["metadata"] == {
+            "event_type": "hubnews_story",
+            "event_payload": {"key": key},
+        }
         assert call.params["text"] == f"Story {key} — South China Morning Post"
         assert call.params["blocks"][0]["text"]["text"].startswith(
-            f"*<https://www.scmp.com/{key}|Story {key}>*")
+            f"*<https://www.scmp.com/{key}|Story {key}>*"
+        )
     rows = store.outbox_rows()
     assert [row.state for row in rows] == ["posted"] * 3
     assert [row.ts for row in rows] == [m["ts"] for m in slack_api.posted("C1")]
@@ -110,13 +119,15 @@ def test_enqueue_is_idempotent(store):
 
 
 def test_per_channel_pacing_uses_the_interval_without_holding_other_channels(
-        store, client, slack_api):
+    store, client, slack_api
+):
     now = [0.0]
     slack_api.clock = lambda: now[0]
     pacer = Pacer(2.5, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     library = Library().add(*(make_story(k) for k in "abcdef"))
-    store.enqueue([Delivery(ch, k) for k, ch in zip("abcdef", ["C1", "C2"] * 3, strict=True)],
-                  now=T0)
+    store.enqueue(
+        [Delivery(ch, k) for k, ch in zip("abcdef", ["C1", "C2"] * 3, strict=True)], now=T0
+    )
     report = deliver(store, client, library.load, now=T0, pacer=pacer)
     assert report.posted == 6
     times: dict[str, list[float]] = {}
@@ -143,12 +154,18 @@ def test_429_is_honoured_and_not_a_failure(store, client, slack_api):
     assert keys_posted(slack_api, "C1") == ["a", "b"]
 
 
-@pytest.mark.parametrize("fault", [
-    {"status": 503}, {"status": 500, "after": True},
-    {"reset": True}, {"reset": True, "after": True},
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 503},
+        {"status": 500, "after": True},
+        {"reset": True},
+        {"reset": True, "after": True},
+    ],
+)
 def test_server_errors_and_resets_are_retried_and_posted_exactly_once(
-        store, client, slack_api, fault):
+    store, client, slack_api, fault
+):
     library = Library().add(make_story("a"))
     alerts(store, "C1", "a")
     slack_api.fail("chat.postMessage", **fault)
@@ -196,8 +213,7 @@ def test_backoff_grows_and_gives_up_after_max_attempts(store, client, slack_api)
     assert (report.failed, row.state, row.attempts, row.last_error) == (1, "failed", 3, "http_502")
 
 
-def test_channel_not_found_keeps_the_alert_and_tells_the_operator(
-        store, client, slack_api, caplog):
+def test_channel_not_found_keeps_the_alert_and_tells_the_operator(store, client, slack_api, caplog):
     library = Library().add(*(make_story(k) for k in "abc"))
     alerts(store, "C1", "a", "b")
     alerts(store, "C2", "c")
@@ -205,9 +221,11 @@ def test_channel_not_found_keeps_the_alert_and_tells_the_operator(
     with caplog.at_level(logging.ERROR, logger="hubnews.deliver"):
         report = run(store, client, library, hold_retry=600)
     assert (report.held, report.posted) == (1, 1)
-    line = ('event=deliver_failed channel=C1 story=a error=channel_not_found fix="check the '
-            'channel id in [[routes]]; for a private channel invite the bot to the channel '
-            '(/invite @hubnews)"')
+    line = (
+        'event=deliver_failed channel=C1 story=a error=channel_not_found fix="check the '
+        "channel id in [[routes]]; for a private channel invite the bot to the channel "
+        '(/invite @hubnews)"'
+    )
     assert caplog.messages == [line] and report.problems == [line]
     row = store.outbox_rows(story_key="a")[0]
     assert (row.state, row.last_error) == ("held", "channel_not_found")
@@ -238,8 +256,7 @@ def test_invalid_blocks_fail_but_stay_in_the_outbox(store, client, slack_api):
     assert [row.state for row in store.outbox_rows()] == ["failed", "posted"]
 
 
-def test_story_missing_from_the_store_fails_without_stopping_others(
-        store, client, slack_api):
+def test_story_missing_from_the_store_fails_without_stopping_others(store, client, slack_api):
     alerts(store, "C1", "gone", "b")
     report = run(store, client, Library().add(make_story("b")))
     assert (report.failed, report.posted) == (1, 1)
@@ -260,7 +277,8 @@ def test_copy_is_a_thread_reply_under_the_original(store, client, slack_api):
     assert [call.params["thread_ts"] for call in replies] == [parent_ts, parent_ts]
     assert replies[0].params["text"] == "+1 source: Story a2 — other.example"
     assert replies[0].params["blocks"][0]["text"]["text"] == (
-        "+1 source: <https://www.other.example/a2|Story a2> — other.example")
+        "+1 source: <https://www.other.example/a2|Story a2> — other.example"
+    )
     assert replies[1].params["text"] == "Updated: Story a3"
     assert replies[0].params["metadata"]["event_payload"] == {"key": "a2"}
 
@@ -278,8 +296,9 @@ def test_thread_reply_waits_for_the_original(store, client, slack_api):
 
 
 def test_flood_is_posted_as_one_batched_message(store, client, slack_api):
-    library = Library().add(*(make_story(f"s{i}") for i in range(7)),
-                            make_story("s0-copy", OTHER, copy_of="s0"))
+    library = Library().add(
+        *(make_story(f"s{i}") for i in range(7)), make_story("s0-copy", OTHER, copy_of="s0")
+    )
     alerts(store, "C1", *(f"s{i}" for i in range(5)))
     alerts(store, "C2", "s5", "s6")
     report = run(store, client, library, flood=3)
@@ -301,8 +320,11 @@ def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api):
     rows = store.outbox_rows()
     # The crash: both rows were marked posting; "a" reached Slack, "b" never did.
     store.mark_posting([row.id for row in rows], T0)
-    client.chat_postMessage(channel="C1", text="Story a", metadata={
-        "event_type": "hubnews_story", "event_payload": {"key": "a"}})
+    client.chat_postMessage(
+        channel="C1",
+        text="Story a",
+        metadata={"event_type": "hubnews_story", "event_payload": {"key": "a"}},
+    )
     assert [row.story_key for row in store.in_doubt()] == ["a", "b"]
     assert reconcile(store, client, now=T0) == 1
     assert [row.state for row in store.outbox_rows()] == ["posted", "pending"]
@@ -320,8 +342,10 @@ def test_deliver_reconciles_before_posting(store, client, slack_api):
     report = run(store, client, library)
     assert (report.reconciled, report.posted) == (0, 1)
     # history was read before posting, and the row was posted once
-    assert [call.method for call in slack_api.calls] == ["conversations.history",
-                                                         "chat.postMessage"]
+    assert [call.method for call in slack_api.calls] == [
+        "conversations.history",
+        "chat.postMessage",
+    ]
     assert keys_posted(slack_api, "C1") == ["a"]
     assert run(store, client, library).posted == 0
 
@@ -334,8 +358,7 @@ def test_history_unreadable_leaves_crashed_rows_for_later(store, client, slack_a
     assert store.outbox_rows()[0].state == "posting"
 
 
-def test_a_flood_too_big_for_one_message_is_split_and_all_posted(
-        store, client, slack_api):
+def test_a_flood_too_big_for_one_message_is_split_and_all_posted(store, client, slack_api):
     library = Library().add(*(make_story(f"s{i}").with_(title="&" * 300) for i in range(30)))
     alerts(store, "C1", *(f"s{i}" for i in range(30)))
     report = run(store, client, library, flood=2)
@@ -349,13 +372,20 @@ def test_a_flood_too_big_for_one_message_is_split_and_all_posted(
 def test_reconcile_settles_a_crashed_batch_with_one_history_call(store, client, slack_api):
     alerts(store, "C1", "a", "b", "c")
     store.mark_posting([row.id for row in store.outbox_rows()], T0)
-    client.chat_postMessage(channel="C1", text="3 new stories", metadata={
-        "event_type": "hubnews_story", "event_payload": {"key": "a", "keys": ["a", "b", "c"]}})
+    client.chat_postMessage(
+        channel="C1",
+        text="3 new stories",
+        metadata={
+            "event_type": "hubnews_story",
+            "event_payload": {"key": "a", "keys": ["a", "b", "c"]},
+        },
+    )
     assert reconcile(store, client, now=T0) == 3
     assert len(slack_api.calls_to("conversations.history")) == 1
     ts = slack_api.posted("C1")[0]["ts"]
     assert {(row.state, row.ts, row.batched) for row in store.outbox_rows()} == {
-        ("posted", ts, True)}
+        ("posted", ts, True)
+    }
 
 
 def test_reply_to_an_original_that_failed_is_given_up(store, client, slack_api):
@@ -366,7 +396,9 @@ def test_reply_to_an_original_that_failed_is_given_up(store, client, slack_api):
     report = run(store, client, library)
     assert report.failed == 2 and slack_api.posted("C1") == []
     assert [row.last_error for row in store.outbox_rows()] == [
-        "msg_too_long", "the original alert was not posted here"]
+        "msg_too_long",
+        "the original alert was not posted here",
+    ]
 
 
 def test_thread_replies_per_story_are_capped(store):
@@ -406,8 +438,9 @@ def test_fake_checks_tokens_and_captures_response_url_posts(slack_api):
         bad.auth_test()
     assert caught.value.response["error"] == "invalid_auth"
     body = json.dumps({"response_type": "ephemeral", "text": "hi"}).encode()
-    request = Request(slack_api.response_url("abc"), data=body,
-                      headers={"Content-Type": "application/json"})
+    request = Request(
+        slack_api.response_url("abc"), data=body, headers={"Content-Type": "application/json"}
+    )
     with urlopen(request, timeout=5) as answer:
         assert answer.status == 200
     assert slack_api.responses["abc"] == [{"response_type": "ephemeral", "text": "hi"}]
@@ -458,9 +491,11 @@ def test_cycles_do_not_overlap(store, client, slack_api):
     def sleep(seconds: float) -> None:  # while the first cycle waits, a second one starts
         nested.append(deliver(store, client, library.load, now=T0, per_channel_interval=0))
 
-    report = deliver(store, client, library.load, now=T0, pacer=Pacer(60, sleep=sleep),
-                     max_wait=120)
+    report = deliver(
+        store, client, library.load, now=T0, pacer=Pacer(60, sleep=sleep), max_wait=120
+    )
     assert report.posted == 2
     assert [(r.posted, r.problems) for r in nested] == [
-        (0, ["a delivery cycle is already running"])]
+        (0, ["a delivery cycle is already running"])
+    ]
     assert keys_posted(slack_api, "C1") == ["a", "b"]

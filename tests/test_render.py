@@ -20,7 +20,8 @@ from bot.render import (
 from bot.story import Source, Story, Tag
 
 SEED = Story(
-    key="https://scmp.com/tech/article/3105729", url="https://www.scmp.com/tech/article/3105729",
+    key="https://scmp.com/tech/article/3105729",
+    url="https://www.scmp.com/tech/article/3105729",
     title="Beijing E-Town sets up US$7.5 billion chip fund",
     source=Source(feed="scmp-tech", title="South China Morning Post", domain="scmp.com"),
     published=datetime(2020, 10, 15, 11, 0, tzinfo=UTC),
@@ -30,8 +31,10 @@ SEED = Story(
 )
 
 # Our own tokens: a link to an http(s) URL with a label free of < and >, and the date token.
-_OWN_TOKENS = re.compile(r"<https?://[^\s<>|]+\|[^<>|]*>|<!date\^\d+\^\{date_short_pretty\} "
-                         r"\{time\}\|[^<>|]*>")
+_OWN_TOKENS = re.compile(
+    r"<https?://[^\s<>|]+\|[^<>|]*>|<!date\^\d+\^\{date_short_pretty\} "
+    r"\{time\}\|[^<>|]*>"
+)
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u061c]")
 
 INJECTIONS = [
@@ -75,45 +78,63 @@ def assert_inert(blocks: list[dict], fallback: str) -> None:
         leftover = _OWN_TOKENS.sub("", text)
         assert not re.search(r"(^|\n)\s*&gt;", text), text  # no block quotes
         assert "<" not in leftover and ">" not in leftover, text
-        for forbidden in ("<!channel", "<!here", "<!everyone", "<!subteam", "<@", "<#",
-                          "<mailto", "<tel", "<https://evil.example"):
+        for forbidden in (
+            "<!channel",
+            "<!here",
+            "<!everyone",
+            "<!subteam",
+            "<@",
+            "<#",
+            "<mailto",
+            "<tel",
+            "<https://evil.example",
+        ):
             assert forbidden not in text, text
         for ch in "_~`":
             assert ch not in _OWN_TOKENS.sub("", text), text
 
 
 @pytest.mark.parametrize("payload", INJECTIONS)
-@pytest.mark.parametrize("field", ["title", "summary", "description", "source_title",
-                                   "domain", "feed", "tag"])
+@pytest.mark.parametrize(
+    "field", ["title", "summary", "description", "source_title", "domain", "feed", "tag"]
+)
 def test_feed_text_stays_inert_everywhere(field, payload):
     story = SEED
     if field in ("title", "summary", "description"):
-        story = story.with_(**{field: payload}, **({"summary": ""} if field == "description"
-                                                  else {}))
+        story = story.with_(
+            **{field: payload}, **({"summary": ""} if field == "description" else {})
+        )
     elif field == "tag":
         story = story.with_(tags=(Tag(payload, 0.9),))
     else:
         source = {"source_title": "title", "domain": "domain", "feed": "feed"}[field]
         values = {"feed": "f", "title": "", "domain": "d.example"} | {source: payload}
         story = story.with_(source=Source(**values))
-    for blocks, fallback in (render_alert(story), render_thread_reply(story, update=False),
-                             render_thread_reply(story, update=True), render_batch([story] * 3)):
+    for blocks, fallback in (
+        render_alert(story),
+        render_thread_reply(story, update=False),
+        render_thread_reply(story, update=True),
+        render_batch([story] * 3),
+    ):
         assert_inert(blocks, fallback)
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("https://www.scmp.com/a?b=1&c=2", "https://www.scmp.com/a?b=1&amp;c=2"),
-    ("https://ok.example/a|<!channel>", "https://ok.example/a%7C%3C!channel%3E"),
-    ("https://ok.example/x>y", "https://ok.example/x%3Ey"),
-    ("HTTP://OK.EXAMPLE/", "HTTP://OK.EXAMPLE/"),
-    ("javascript:alert(1)", None),
-    ("ftp://files.example/a", None),
-    ("//evil.example/a", None),
-    ("https://ok.example/a b", None),
-    ("https://ok.example/\u202ea", None),
-    ("https://ok.example/" + "a" * 5000, None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.scmp.com/a?b=1&c=2", "https://www.scmp.com/a?b=1&amp;c=2"),
+        ("https://ok.example/a|<!channel>", "https://ok.example/a%7C%3C!channel%3E"),
+        ("https://ok.example/x>y", "https://ok.example/x%3Ey"),
+        ("HTTP://OK.EXAMPLE/", "HTTP://OK.EXAMPLE/"),
+        ("javascript:alert(1)", None),
+        ("ftp://files.example/a", None),
+        ("//evil.example/a", None),
+        ("https://ok.example/a b", None),
+        ("https://ok.example/\u202ea", None),
+        ("https://ok.example/" + "a" * 5000, None),
+        ("", None),
+    ],
+)
 def test_only_plain_http_urls_become_links(url, expected):
     assert safe_url(url) == expected
 
@@ -129,21 +150,28 @@ def test_escape_replaces_the_three_characters_and_drops_invisible_ones():
 
 def test_alert_has_linked_title_source_date_tags_summary_and_buttons():
     blocks, fallback = render_alert(SEED)
-    assert blocks[0] == {"type": "section", "text": {
-        "type": "mrkdwn", "verbatim": True,
-        "text": "*<https://www.scmp.com/tech/article/3105729|Beijing E-Town sets up US$7.5 "
-                "billion chip fund>*"}}
+    assert blocks[0] == {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "verbatim": True,
+            "text": "*<https://www.scmp.com/tech/article/3105729|Beijing E-Town sets up US$7.5 "
+            "billion chip fund>*",
+        },
+    }
     context = [element["text"] for element in blocks[1]["elements"]]
     assert context == [
         "South China Morning Post (scmp.com) · <!date^1602759600^{date_short_pretty} {time}|"
         "15 Oct 2020 11:00 UTC>",
-        "Tags: ai, industrial-policy"]
+        "Tags: ai, industrial-policy",
+    ]
     assert blocks[2]["text"]["text"] == SEED.summary
     buttons = blocks[3]["elements"]
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons] == [
         ("👍 Relevant", "feedback_relevant", SEED.key),
         ("👎 Not relevant", "feedback_not_relevant", SEED.key),
-        ("Why?", "why", SEED.key)]
+        ("Why?", "why", SEED.key),
+    ]
     assert fallback == "Beijing E-Town sets up US$7.5 billion chip fund — South China Morning Post"
 
 
@@ -162,15 +190,21 @@ def test_alert_without_date_says_so():
 def test_posted_link_is_shown():
     blocks, _ = render_alert(SEED, posted_link="https://team.slack.com/archives/C1/p1")
     assert blocks[1]["elements"][-1]["text"] == (
-        "<https://team.slack.com/archives/C1/p1|View in Slack>")
+        "<https://team.slack.com/archives/C1/p1|View in Slack>"
+    )
 
 
 def huge_story() -> Story:
     five_mb = ("<!channel> & " + "word " * 20) * (5 * 2**20 // 113)
-    return SEED.with_(title="&" * 100_000, summary=five_mb, description=five_mb,
-                      key="k" * 5000, url="https://ok.example/" + "&" * 3000,
-                      source=Source(feed="f" * 10_000, title="<" * 10_000, domain="d" * 10_000),
-                      tags=tuple(Tag(f"tag-{i}" * 20, 0.5) for i in range(1000)))
+    return SEED.with_(
+        title="&" * 100_000,
+        summary=five_mb,
+        description=five_mb,
+        key="k" * 5000,
+        url="https://ok.example/" + "&" * 3000,
+        source=Source(feed="f" * 10_000, title="<" * 10_000, domain="d" * 10_000),
+        tags=tuple(Tag(f"tag-{i}" * 20, 0.5) for i in range(1000)),
+    )
 
 
 def assert_within_limits(blocks: list[dict], fallback: str) -> None:
@@ -200,20 +234,32 @@ def test_huge_story_respects_slack_limits():
 
 
 def test_thread_reply_names_the_new_source_with_its_link():
-    copy = SEED.with_(key="c", url="https://news.example/x", title="E-Town chip fund <b>",
-                      source=Source("other", "Other News", "news.example"))
+    copy = SEED.with_(
+        key="c",
+        url="https://news.example/x",
+        title="E-Town chip fund <b>",
+        source=Source("other", "Other News", "news.example"),
+    )
     blocks, fallback = render_thread_reply(copy, update=False)
     assert blocks[0]["text"]["text"] == (
-        "+1 source: <https://news.example/x|E-Town chip fund &lt;b&gt;> — news.example")
+        "+1 source: <https://news.example/x|E-Town chip fund &lt;b&gt;> — news.example"
+    )
     assert fallback == "+1 source: E-Town chip fund &lt;b&gt; — news.example"
     blocks, fallback = render_thread_reply(copy, update=True)
     assert blocks[0]["text"]["text"] == (
-        "Updated: <https://news.example/x|E-Town chip fund &lt;b&gt;>")
+        "Updated: <https://news.example/x|E-Town chip fund &lt;b&gt;>"
+    )
 
 
 def test_batch_lists_every_story_within_the_limits():
-    stories = [SEED.with_(key=f"k{i}", title=f"Story {i} " + "x" * 180,
-                          url=f"https://ok.example/{i}?" + "a=1&" * 300) for i in range(500)]
+    stories = [
+        SEED.with_(
+            key=f"k{i}",
+            title=f"Story {i} " + "x" * 180,
+            url=f"https://ok.example/{i}?" + "a=1&" * 300,
+        )
+        for i in range(500)
+    ]
     blocks, fallback = render_batch(stories)
     assert_within_limits(blocks, fallback)
     assert blocks[0]["text"]["text"] == "*500 new stories*"

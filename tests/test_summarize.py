@@ -13,16 +13,25 @@ from bot.summarize import summarize
 
 from conftest import seed
 
-LEDE = ("A Beijing tech park better known for JD.com’s new headquarters and where Baidu tests "
-        "its self-driving cars has pledged to reinvent itself as an artificial intelligence "
-        "powerhouse")
+LEDE = (
+    "A Beijing tech park better known for JD.com’s new headquarters and where Baidu tests "
+    "its self-driving cars has pledged to reinvent itself as an artificial intelligence "
+    "powerhouse"
+)
 # Sentence ends: punctuation then space and a capital, not inside "JD.com" or "US$7.5".
 _END = re.compile(r"[.!?…][\"”’)]*(?=\s+[\"“‘(]?[A-Z0-9]|$)")
 
 
 def make_story(body: str, title: str = "Headline", description: str = "") -> Story:
-    return Story(key="k", url="", title=title, source=Source("t", "Test", "example.com"),
-                 published=None, description=description, content=body)
+    return Story(
+        key="k",
+        url="",
+        title=title,
+        source=Source("t", "Test", "example.com"),
+        published=None,
+        description=description,
+        content=body,
+    )
 
 
 def sentence_count(text: str) -> int:
@@ -46,19 +55,29 @@ def test_seed_summary_is_the_lede_plus_the_key_figure(name: str) -> None:
     assert in_text(summary, body)
 
 
-@pytest.mark.parametrize(("junk", "body"), [
-    ("By Jane Doe", "By Jane Doe\nThe ministry approved the plan on Monday. It costs $2bn."),
-    ("Published",
-     "Published: 7:00pm, 15 Oct, 2020\nThe ministry approved the plan. It costs $2bn."),
-    ("Getty", "Photo: Getty Images\nThe ministry approved the plan. It costs $2bn."),
-    ("Read more", "The ministry approved the plan. It costs $2bn. Read more…"),
-    ("Subscribe", "The ministry approved the plan Subscribe or log in to read the rest of this "
-                  "content."),
-    ("appeared first", "The ministry approved the plan.\nThe post Plan approved appeared first "
-                       "on Example News."),
-    ("Continue reading", "The ministry approved the plan. Continue reading..."),
-    ("www.", "The ministry approved the plan.\nwww.example.com"),
-])
+@pytest.mark.parametrize(
+    ("junk", "body"),
+    [
+        ("By Jane Doe", "By Jane Doe\nThe ministry approved the plan on Monday. It costs $2bn."),
+        (
+            "Published",
+            "Published: 7:00pm, 15 Oct, 2020\nThe ministry approved the plan. It costs $2bn.",
+        ),
+        ("Getty", "Photo: Getty Images\nThe ministry approved the plan. It costs $2bn."),
+        ("Read more", "The ministry approved the plan. It costs $2bn. Read more…"),
+        (
+            "Subscribe",
+            "The ministry approved the plan Subscribe or log in to read the rest of this content.",
+        ),
+        (
+            "appeared first",
+            "The ministry approved the plan.\nThe post Plan approved appeared first "
+            "on Example News.",
+        ),
+        ("Continue reading", "The ministry approved the plan. Continue reading..."),
+        ("www.", "The ministry approved the plan.\nwww.example.com"),
+    ],
+)
 def test_boilerplate_is_stripped(junk: str, body: str) -> None:
     summary = summarize(make_story(body, "Ministry approves plan"))
     assert junk not in summary
@@ -66,13 +85,17 @@ def test_boilerplate_is_stripped(junk: str, body: str) -> None:
 
 
 def test_bullet_standfirst_is_kept_when_it_is_the_best_summary() -> None:
-    body = ("- Japan will subsidise chip plants with ¥3.9 trillion over seven years\n"
-            "- The trade ministry says Rapidus and TSMC will be the first to benefit\n"
-            "“We have waited a long time for this,” said one executive in Tokyo.\n"
-            "Officials gave few other details on Friday.")
+    body = (
+        "- Japan will subsidise chip plants with ¥3.9 trillion over seven years\n"
+        "- The trade ministry says Rapidus and TSMC will be the first to benefit\n"
+        "“We have waited a long time for this,” said one executive in Tokyo.\n"
+        "Officials gave few other details on Friday."
+    )
     summary = summarize(make_story(body, "Japan to subsidise chip plants with ¥3.9 trillion"))
-    assert summary == ("Japan will subsidise chip plants with ¥3.9 trillion over seven years. "
-                       "The trade ministry says Rapidus and TSMC will be the first to benefit.")
+    assert summary == (
+        "Japan will subsidise chip plants with ¥3.9 trillion over seven years. "
+        "The trade ministry says Rapidus and TSMC will be the first to benefit."
+    )
 
 
 def test_lede_beats_a_standfirst_that_covers_the_headline_less() -> None:
@@ -83,8 +106,9 @@ def test_lede_beats_a_standfirst_that_covers_the_headline_less() -> None:
 
 def test_lines_broken_mid_sentence_are_joined() -> None:
     body = "The economy is making all out efforts, a move that is\ncreating friction\nwith the US."
-    assert summarize(make_story(body)) == ("The economy is making all out efforts, a move that "
-                                           "is creating friction with the US.")
+    assert summarize(make_story(body)) == (
+        "The economy is making all out efforts, a move that is creating friction with the US."
+    )
 
 
 def test_without_a_figure_two_short_sentences_are_kept() -> None:
@@ -98,15 +122,21 @@ def test_abbreviations_do_not_end_a_sentence() -> None:
     assert summarize(make_story(body)) == body
 
 
-@pytest.mark.parametrize(("case", "body"), [
-    ("empty", ""),
-    ("only whitespace", " \n\t "),
-    ("5 MB", "Words without an end " * 250_000),
-    ("one endless sentence", "word " * 400),
-    ("html leftovers", "<p>The <b>ministry</b> approved&nbsp;the plan.</p><script>x()</script>"),
-    ("emoji", "🚀 The ministry approved the plan 🎉. It costs 💰 $2bn."),
-    ("non-English", "北京亦庄获科技部批准。目标市值500亿元。"),
-])
+@pytest.mark.parametrize(
+    ("case", "body"),
+    [
+        ("empty", ""),
+        ("only whitespace", " \n\t "),
+        ("5 MB", "Words without an end " * 250_000),
+        ("one endless sentence", "word " * 400),
+        (
+            "html leftovers",
+            "<p>The <b>ministry</b> approved&nbsp;the plan.</p><script>x()</script>",
+        ),
+        ("emoji", "🚀 The ministry approved the plan 🎉. It costs 💰 $2bn."),
+        ("non-English", "北京亦庄获科技部批准。目标市值500亿元。"),
+    ],
+)
 def test_bad_input_gives_a_short_summary(case: str, body: str) -> None:
     summary = summarize(make_story(body))
     assert len(summary) <= 600
@@ -114,14 +144,19 @@ def test_bad_input_gives_a_short_summary(case: str, body: str) -> None:
 
 
 def test_summary_prefers_content_over_description() -> None:
-    story = make_story("The full article starts here. It has details.",
-                       description="Short teaser.")
+    story = make_story("The full article starts here. It has details.", description="Short teaser.")
     assert summarize(story).startswith("The full article starts here.")
 
 
 def test_description_only_story_is_summarised() -> None:
-    story = Story(key="k", url="", title="T", source=Source("t", "T", "x"), published=None,
-                  description="The teaser says what happened. And why.")
+    story = Story(
+        key="k",
+        url="",
+        title="T",
+        source=Source("t", "T", "x"),
+        published=None,
+        description="The teaser says what happened. And why.",
+    )
     assert summarize(story) == "The teaser says what happened. And why."
 
 

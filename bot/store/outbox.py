@@ -47,13 +47,23 @@ class OutboxRow:
 
 def _row(row: sqlite3.Row) -> OutboxRow:
     return OutboxRow(
-        id=row["id"], channel=row["channel"], story_key=row["story_key"], kind=row["kind"],
-        thread_key=row["thread_key"], mode=row["mode"], state=row["state"],
-        attempts=row["attempts"], verify=bool(row["verify"]),
+        id=row["id"],
+        channel=row["channel"],
+        story_key=row["story_key"],
+        kind=row["kind"],
+        thread_key=row["thread_key"],
+        mode=row["mode"],
+        state=row["state"],
+        attempts=row["attempts"],
+        verify=bool(row["verify"]),
         next_attempt_at=from_utc_text(row["next_attempt_at"]),
-        attempted_at=from_utc_text(row["attempted_at"]), last_error=row["last_error"],
-        ts=row["ts"], batched=bool(row["batched"]), created_at=from_utc_text(row["created_at"]),
-        posted_at=from_utc_text(row["posted_at"]))
+        attempted_at=from_utc_text(row["attempted_at"]),
+        last_error=row["last_error"],
+        ts=row["ts"],
+        batched=bool(row["batched"]),
+        created_at=from_utc_text(row["created_at"]),
+        posted_at=from_utc_text(row["posted_at"]),
+    )
 
 
 _INSERT = """
@@ -80,8 +90,13 @@ LIMIT :limit
 
 
 class OutboxMixin(StoreBase):
-    def enqueue(self, deliveries: Iterable[Delivery], *, now: datetime | None = None,
-                thread_cap: int = THREAD_CAP) -> int:
+    def enqueue(
+        self,
+        deliveries: Iterable[Delivery],
+        *,
+        now: datetime | None = None,
+        thread_cap: int = THREAD_CAP,
+    ) -> int:
         """Queue deliveries; returns how many were new. Idempotent per (channel, story, kind).
 
         A thread delivery is kept only when its original has an alert row in that channel
@@ -93,10 +108,18 @@ class OutboxMixin(StoreBase):
             for d in deliveries:
                 if d.kind not in (ALERT, THREAD) or (d.kind == THREAD and not d.thread_key):
                     raise ValueError(f"bad delivery: {d!r}")
-                cursor = db.execute(_INSERT, {
-                    "channel": d.channel, "story_key": d.story_key, "kind": d.kind,
-                    "thread_key": d.thread_key if d.kind == THREAD else None, "mode": d.mode,
-                    "now": stamp, "cap": thread_cap})
+                cursor = db.execute(
+                    _INSERT,
+                    {
+                        "channel": d.channel,
+                        "story_key": d.story_key,
+                        "kind": d.kind,
+                        "thread_key": d.thread_key if d.kind == THREAD else None,
+                        "mode": d.mode,
+                        "now": stamp,
+                        "cap": thread_cap,
+                    },
+                )
                 added += cursor.rowcount
         return added
 
@@ -117,25 +140,37 @@ class OutboxMixin(StoreBase):
 
     def mark_posting(self, ids: Sequence[int], now: datetime) -> None:
         with self.transaction() as db:
-            db.executemany("UPDATE outbox SET state = 'posting', attempted_at = ? WHERE id = ?",
-                           [(utc_text(now), row_id) for row_id in ids])
+            db.executemany(
+                "UPDATE outbox SET state = 'posting', attempted_at = ? WHERE id = ?",
+                [(utc_text(now), row_id) for row_id in ids],
+            )
 
-    def mark_posted(self, ids: Sequence[int], ts: str, now: datetime, *,
-                    batched: bool = False) -> None:
+    def mark_posted(
+        self, ids: Sequence[int], ts: str, now: datetime, *, batched: bool = False
+    ) -> None:
         with self.transaction() as db:
             db.executemany(
                 "UPDATE outbox SET state = 'posted', ts = ?, posted_at = ?, batched = ?, "
                 "verify = 0, last_error = NULL WHERE id = ?",
-                [(ts, utc_text(now), int(batched), row_id) for row_id in ids])
+                [(ts, utc_text(now), int(batched), row_id) for row_id in ids],
+            )
 
-    def mark_retry(self, ids: Sequence[int], error: str | None, next_at: datetime, *,
-                   count: bool = True, verify: bool = False) -> None:
+    def mark_retry(
+        self,
+        ids: Sequence[int],
+        error: str | None,
+        next_at: datetime,
+        *,
+        count: bool = True,
+        verify: bool = False,
+    ) -> None:
         """Back to pending until `next_at`; `count=False` for a 429 (not a failure)."""
         with self.transaction() as db:
             db.executemany(
                 "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
                 "attempts = attempts + ?, verify = ? WHERE id = ?",
-                [(utc_text(next_at), error, int(count), int(verify), i) for i in ids])
+                [(utc_text(next_at), error, int(count), int(verify), i) for i in ids],
+            )
 
     def mark_held(self, ids: Sequence[int], error: str, next_at: datetime) -> None:
         """A problem only the operator can fix: keep the row, retry slowly."""
@@ -143,36 +178,46 @@ class OutboxMixin(StoreBase):
             db.executemany(
                 "UPDATE outbox SET state = 'held', next_attempt_at = ?, last_error = ?, "
                 "attempts = attempts + 1 WHERE id = ?",
-                [(utc_text(next_at), error, row_id) for row_id in ids])
+                [(utc_text(next_at), error, row_id) for row_id in ids],
+            )
 
     def mark_failed(self, ids: Sequence[int], error: str, *, attempted: bool = False) -> None:
         """Given up (kept for the record); `attempted`: this follows a failed post."""
         with self.transaction() as db:
-            db.executemany("UPDATE outbox SET state = 'failed', last_error = ?, "
-                           "attempts = attempts + ? WHERE id = ?",
-                           [(error, int(attempted), row_id) for row_id in ids])
+            db.executemany(
+                "UPDATE outbox SET state = 'failed', last_error = ?, "
+                "attempts = attempts + ? WHERE id = ?",
+                [(error, int(attempted), row_id) for row_id in ids],
+            )
 
     def posted_ts(self, story_key: str, channel: str) -> str | None:
         """The ts of the story's alert in `channel`, once posted."""
-        row = self._one("SELECT ts FROM outbox WHERE story_key = ? AND channel = ? "
-                        "AND kind = 'alert' AND state = 'posted'", (story_key, channel))
+        row = self._one(
+            "SELECT ts FROM outbox WHERE story_key = ? AND channel = ? "
+            "AND kind = 'alert' AND state = 'posted'",
+            (story_key, channel),
+        )
         return row["ts"] if row else None
 
     def alert_state(self, story_key: str, channel: str) -> str | None:
         """The state of the story's alert row in `channel` (None: never queued there)."""
-        row = self._one("SELECT state FROM outbox WHERE story_key = ? AND channel = ? "
-                        "AND kind = 'alert'", (story_key, channel))
+        row = self._one(
+            "SELECT state FROM outbox WHERE story_key = ? AND channel = ? AND kind = 'alert'",
+            (story_key, channel),
+        )
         return row["state"] if row else None
 
     def in_doubt(self) -> list[OutboxRow]:
         """Rows left in `posting` (a crash mid-post): reconcile them before posting more."""
-        return [_row(r) for r in self._rows(
-            "SELECT * FROM outbox WHERE state = 'posting' ORDER BY id")]
+        return [
+            _row(r) for r in self._rows("SELECT * FROM outbox WHERE state = 'posting' ORDER BY id")
+        ]
 
     def queue_length(self) -> int:
         """Messages not yet posted and not given up on (pending, posting, held)."""
-        row = self._one("SELECT COUNT(*) AS n FROM outbox "
-                        "WHERE state IN ('pending', 'posting', 'held')")
+        row = self._one(
+            "SELECT COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'posting', 'held')"
+        )
         return int(row["n"]) if row else 0
 
     def outbox_counts(self) -> dict[str, int]:

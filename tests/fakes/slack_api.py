@@ -96,9 +96,18 @@ class FakeSlack:
     def response_url(self, response_id: str) -> str:
         return f"{self.base}/response/{response_id}"
 
-    def fail(self, method: str, *, times: int = 1, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, reset: bool = False, after: bool = False,
-             delay: float = 0.0) -> None:
+    def fail(
+        self,
+        method: str,
+        *,
+        times: int = 1,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        reset: bool = False,
+        after: bool = False,
+        delay: float = 0.0,
+    ) -> None:
         """The next `times` calls to `method` misbehave as described."""
         if status == 200 and error is None and not reset and not delay:
             raise ValueError("describe the fault: status, error, reset or delay")
@@ -146,15 +155,27 @@ class FakeSlack:
     def _api_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         if not self.auth_ok:
             return {"ok": False, "error": "invalid_auth"}
-        return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "team_id": "T0FAKE",
-                "user": "hubnews", "user_id": "U0BOT", "bot_id": "B0BOT"}
+        return {
+            "ok": True,
+            "url": "https://fake.slack.com/",
+            "team": "Fake",
+            "team_id": "T0FAKE",
+            "user": "hubnews",
+            "user_id": "U0BOT",
+            "bot_id": "B0BOT",
+        }
 
     def _api_chat_postMessage(self, p: dict[str, Any]) -> dict[str, Any]:
         channel = str(p.get("channel", ""))
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
-        message = {"type": "message", "ts": self._ts(), "text": p.get("text", ""),
-                   "blocks": _json_field(p.get("blocks")), "bot_id": "B0BOT"}
+        message = {
+            "type": "message",
+            "ts": self._ts(),
+            "text": p.get("text", ""),
+            "blocks": _json_field(p.get("blocks")),
+            "bot_id": "B0BOT",
+        }
         if p.get("metadata"):
             message["metadata"] = _json_field(p["metadata"])
         if p.get("thread_ts"):
@@ -197,13 +218,22 @@ class FakeSlack:
 
     def _api_users_info(self, p: dict[str, Any]) -> dict[str, Any]:
         user = str(p.get("user", ""))
-        return {"ok": True, "user": {"id": user, "name": user.lower(),
-                                     "is_admin": user in self.admins,
-                                     "is_owner": False}}
+        return {
+            "ok": True,
+            "user": {
+                "id": user,
+                "name": user.lower(),
+                "is_admin": user in self.admins,
+                "is_owner": False,
+            },
+        }
 
     def _api_conversations_list(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "channels": list(self.channels),
-                "response_metadata": {"next_cursor": ""}}
+        return {
+            "ok": True,
+            "channels": list(self.channels),
+            "response_metadata": {"next_cursor": ""},
+        }
 
 
 def _json_field(value: Any) -> Any:
@@ -265,12 +295,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.error is not None:
             return self._send(fault.status, {"ok": False, "error": fault.error})
         if fault.status == 429:
-            return self._send(429, {"ok": False, "error": "ratelimited"},
-                              {"Retry-After": str(fault.retry_after or 1)})
+            return self._send(
+                429,
+                {"ok": False, "error": "ratelimited"},
+                {"Retry-After": str(fault.retry_after or 1)},
+            )
         return self._send(fault.status, b"upstream trouble")
 
-    def _send(self, status: int, payload: dict[str, Any] | bytes,
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None
+    ) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
         kind = "text/plain" if isinstance(payload, bytes) else "application/json; charset=utf-8"
         try:
