@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import process
 
+from bot.dedup_judge import DEFAULT_THRESHOLDS
 from bot.errors import ConfigError
 
 BUNDLED = resources.files("bot._config")
@@ -611,6 +612,8 @@ def _dedup(reader: _Reader, raw: Any) -> Dedup:
         raw, "window", str, "dedup.", timedelta(days=30), "dedup", 0, parse_duration
     )
     thresholds = {k: v for k, v in raw.items() if k != "window"}
+    known = set(DEFAULT_THRESHOLDS)
+    reader.check_keys(thresholds, known, "dedup.", "dedup")
     for key, value in thresholds.items():
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise reader.fail(

@@ -99,6 +99,11 @@ class Pipeline:
                     progress(outcome)
                 yield outcome
 
+    def forget_old(self) -> int:
+        """Evict stories older than the dedup window from the in-memory index."""
+        with self._lock:
+            return self.deduper.evict(self.now())
+
     def fetch(self, feed: Feed) -> Fetched:
         known = None if self.dry_run else self.store.feed(feed.name)
         state = FetchState(known.etag, known.last_modified) if known else FetchState()

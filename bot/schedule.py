@@ -197,9 +197,11 @@ class Scheduler:
             self.stats.heartbeat = time.monotonic()
 
     def prune(self) -> int:
+        """Drop stories past `retention` from the store and past the dedup window from memory."""
         gone = self.store.prune(self.now() - self.config.retention)
-        if gone:
-            log.info(kv(event="prune", stories=gone))
+        forgotten = self.pipeline.forget_old()
+        if gone or forgotten:
+            log.info(kv(event="prune", stories=gone, dedup_window_evicted=forgotten))
         return gone
 
 

@@ -84,6 +84,7 @@ def test_bundled_default_loads() -> None:
         ("[limits]\nmax_bytes = 'lots'\n", ["`limits.max_bytes`", "is not a size"]),
         ("[limits]\nconcurrency = 0\n", ["`limits.concurrency`", "less than 1"]),
         ("databse = 'x.db'\n", ["`databse`", 'did you mean "database"']),
+        ("[dedup]\ncontainmnet = 0.8\n", ["`dedup.containmnet`", 'did you mean "containment"']),
         ("database = 5\n", ["`database`", "expected str, got int"]),
         ("feeds = [\n", ["not valid TOML", "line"]),
         (

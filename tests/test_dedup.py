@@ -1,0 +1,372 @@
+"""Dedup: copies are folded, new news is not; exact stages; bad input; window; rebuild.
+
+The dev set (tests/dedup_devset/pairs.json) holds references and recipes only; BBC articles
+and the 2022-04 feeds are read from ../shared/corpus at test time (skipped when absent).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.dedup import DEFAULT_THRESHOLDS, Deduper
+from bot.story import Match, Source, Story
+
+sys.path.insert(0, str(Path(__file__).parent / "dedup_devset"))
+import recipes
+
+T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
+SEED_A = recipes.source("seed:000")
+SEED_B = recipes.source("seed:001")
+CJK = (
+    "北京亦庄获批建设国家人工智能产业化基地",
+    "北京经济技术开发区周三表示，未来三到五年将建设人工智能重大应用示范基地，涵盖智慧城市和金融等"
+    "十个项目，目标市场规模不低于五百亿元。\n科技部此前一天将亦庄认定为首个人工智能产业化基地。\n"
+    "亦庄本身没有大型人工智能企业，但其投资平台已投资近一千家初创公司，其中包括旷视科技。\n"
+    "百度也在亦庄的阿波罗园区测试自动驾驶汽车。",
+)
+CJK_OTHER = (
+    "上海发布集成电路产业扶持新政",
+    "上海市经济和信息化委员会周五发布集成电路产业扶持政策，对十二英寸晶圆厂项目给予最高三十亿元"
+    "补贴。\n申请企业须在上海注册满三年，并于六月底前提交材料。\n"
+    "政策重点支持光刻胶、大硅片和先进封装等环节。",
+)
+
+
+def story(
+    key: str,
+    title: str = "",
+    body: str | list[str] = "",
+    *,
+    when: datetime | None = T0,
+    url: str | None = None,
+    domain: str = "example.com",
+) -> Story:
+    text = body if isinstance(body, str) else "\n".join(body)
+    link = f"https://{domain}/{key}" if url is None else url
+    return Story(
+        key=key,
+        url=link,
+        title=title,
+        source=Source(domain, domain, domain),
+        published=when,
+        content=text,
+        canonical_url=link,
+    )
+
+
+def doc_story(key: str, doc: tuple[str, list[str]], **kw: object) -> Story:
+    return story(key, doc[0], doc[1], **kw)  # type: ignore[arg-type]
+
+
+def verdict(first: Story, second: Story) -> Match | None:
+    deduper = Deduper()
+    deduper.add(first)
+    return deduper.check(second)
+
+
+# ------------------------------------------------------------------ the seed pair
+
+
+def test_seed_copy_is_folded() -> None:
+    match = verdict(doc_story("scmp-000", SEED_A), doc_story("scmp-001", SEED_B))
+    assert match is not None
+    assert (match.original_key, match.kind) == ("scmp-000", "near")
+    assert match.scores["containment"] >= DEFAULT_THRESHOLDS["containment"]
+    assert match.scores["title"] < 0.5  # caught although the headlines differ
+    assert match.thresholds["containment"] == DEFAULT_THRESHOLDS["containment"]
+    assert "4-grams" in match.reason and match.reason.endswith(".")
+
+
+def test_follow_up_on_seed_is_new_news() -> None:
+    follow_up = recipes.source("text:seed_followup")
+    for earlier in (SEED_A, SEED_B):
+        assert (
+            verdict(
+                doc_story("seed", earlier),
+                doc_story("follow", follow_up, when=T0 + timedelta(days=4)),
+            )
+            is None
+        )
+
+
+def test_seed_copy_is_folded_among_many_stories() -> None:
+    try:
+        ids = recipes.bbc_ids()
+    except recipes.Unavailable as exc:
+        pytest.skip(str(exc))
+    deduper = Deduper()
+    background = [doc_story(f"bbc-{i}", recipes.source("bbc:" + i)) for i in ids[::3]]
+    assert deduper.load([*background[:300], doc_story("scmp-000", SEED_A), *background[300:]])
+    match = deduper.check(doc_story("scmp-001", SEED_B))
+    assert match is not None and match.original_key == "scmp-000"
+
+
+def test_copy_of_a_copy_points_at_the_first_arrival() -> None:
+    deduper = Deduper()
+    first = doc_story("first", SEED_A)
+    deduper.add(first)
+    second = doc_story("second", recipes.build({"src": "seed:000", "recipe": [["excerpt", 4]]}))
+    match = deduper.check(second)
+    assert match is not None
+    deduper.add(second.with_(duplicate=match))
+    third = doc_story("third", recipes.build({"src": "seed:000", "recipe": [["excerpt", 3]]}))
+    found = deduper.check(third)
+    assert found is not None and found.original_key == "first"
+
+
+# ------------------------------------------------------------------ the dev set
+
+
+def _devset() -> list[tuple[dict, bool]]:
+    results = []
+    for pair in recipes.pairs():
+        try:
+            a, b = recipes.build(pair["a"]), recipes.build(pair["b"])
+        except recipes.Unavailable as exc:
+            pytest.skip(f"dev set needs the shared corpus: {exc}")
+        found = verdict(
+            story(pair["id"] + "/a", *a), story(pair["id"] + "/b", *b, when=T0 + timedelta(hours=5))
+        )
+        results.append((pair, found is not None))
+    return results
+
+
+@pytest.fixture(scope="module")
+def devset() -> list[tuple[dict, bool]]:
+    return _devset()
+
+
+def test_devset_precision_and_recall(devset: list[tuple[dict, bool]]) -> None:
+    tp = sum(folded for pair, folded in devset if pair["label"] == "copy")
+    fp = sum(folded for pair, folded in devset if pair["label"] == "new")
+    fn = sum(not folded for pair, folded in devset if pair["label"] == "copy")
+    wrong = [pair["id"] for pair, folded in devset if folded != (pair["label"] == "copy")]
+    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    assert len(devset) >= 100
+    assert precision >= 0.98, f"precision {precision:.3f}; wrong: {wrong}"
+    assert recall >= 0.95, f"recall {recall:.3f}; wrong: {wrong}"
+
+
+COPY_KINDS = [
+    "seed",
+    "retitle-truncate",
+    "update",
+    "excerpt",
+    "paraphrase",
+    "furniture",
+    "reorder",
+    "debris",
+    "bbc-near",
+    "bbc-exact",
+    "bbc-update",
+]
+NEW_KINDS = [
+    "follow-up",
+    "template",
+    "roundup",
+    "press-release",
+    "own-reporting",
+    "same-company",
+    "generic-title",
+    "bbc-follow-up",
+    "bbc-template",
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"), [(k, "copy") for k in COPY_KINDS] + [(k, "new") for k in NEW_KINDS]
+)
+def test_devset_covers_kind_and_gets_it_mostly_right(
+    devset: list[tuple[dict, bool]], kind: str, label: str
+) -> None:
+    rows = [folded for pair, folded in devset if pair["kind"] == kind]
+    assert rows, f"no {kind} pairs in the dev set"
+    right = sum(folded == (label == "copy") for folded in rows)
+    assert right >= 0.8 * len(rows), f"{kind}: {right}/{len(rows)} right"
+
+
+def test_devset_pairs_are_labelled_both_ways() -> None:
+    counts = Counter(pair["label"] for pair in recipes.pairs())
+    assert counts["copy"] >= 50 and counts["new"] >= 50
+
+
+# ------------------------------------------------------------------ exact stages
+
+
+@pytest.mark.parametrize(
+    ("second", "kind"),
+    [
+        (story("k1", "Other title", "short", url="https://other.example/x"), "key"),
+        (story("k2", "Retitled", "", url="https://example.com/k1"), "url"),
+        (
+            story(
+                "k3",
+                "Retitled",
+                " ".join([f"word{i}" for i in range(60)]),
+                url="https://elsewhere.example/k3",
+            ),
+            "text",
+        ),
+    ],
+)
+def test_exact_stages(second: Story, kind: str) -> None:
+    first = story("k1", "Original", " ".join([f"word{i}" for i in range(60)]))
+    match = verdict(first, second)
+    assert match is not None and (match.kind, match.original_key) == (kind, "k1")
+
+
+def test_same_key_is_indexed_once() -> None:
+    deduper = Deduper()
+    deduper.add(doc_story("a", SEED_A))
+    deduper.add(doc_story("a", SEED_A))
+    assert len(deduper) == 1
+
+
+# ------------------------------------------------------------------ bad input
+
+GENERIC = "Live updates"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "folded"),
+    [
+        pytest.param(story("a", "", ""), story("b", "", ""), False, id="empty"),
+        pytest.param(story("a", "Breaking"), story("b", "Breaking"), False, id="one-word"),
+        pytest.param(story("a", GENERIC), story("b", GENERIC), False, id="generic-title-only"),
+        pytest.param(
+            doc_story("a", (GENERIC, SEED_A[1])),
+            story("b", GENERIC),
+            False,
+            id="generic-title-vs-article",
+        ),
+        pytest.param(
+            doc_story("a", SEED_A), story("b", SEED_A[0]), True, id="title-only-same-title"
+        ),
+        pytest.param(
+            doc_story("a", SEED_A), story("b", SEED_B[0]), False, id="title-only-other-title"
+        ),
+        pytest.param(
+            story("a", "Nordvolt picks Salzgitter for battery plant"),
+            story("b", "Nordvolt picks Salzgitter for battery plant, shares rise"),
+            False,
+            id="title-only-near-title",
+        ),
+        pytest.param(
+            story("a", *CJK), story("b", CJK[0], CJK[1].split("\n")[:2]), True, id="cjk-truncated"
+        ),
+        pytest.param(story("a", *CJK), story("b", *CJK_OTHER), False, id="cjk-other"),
+        pytest.param(
+            doc_story("a", SEED_A),
+            story(
+                "b",
+                "<b>AI hub</b>",
+                "".join(
+                    f"<p>{p.replace('’', '&rsquo;')}</p><script>x()</script>" for p in SEED_A[1]
+                ),
+            ),
+            True,
+            id="html-debris",
+        ),
+        pytest.param(
+            doc_story("a", SEED_A),
+            story("b", CJK[0] + " " + SEED_A[0], [CJK[1], *SEED_A[1]]),
+            True,
+            id="mixed-scripts",
+        ),
+    ],
+)
+def test_bad_input_gives_sensible_decisions(first: Story, second: Story, folded: bool) -> None:
+    assert (verdict(first, second) is not None) is folded
+
+
+def test_five_megabyte_body_does_not_crash_and_is_matched_on_its_text() -> None:
+    big = "\n".join(SEED_A[1]) + "\n" + "lorem ipsum dolor sit amet " * 200_000
+    assert len(big) > 5_000_000
+    deduper = Deduper()
+    assert deduper.check(story("big", "Huge", big)) is None
+    deduper.add(story("big", "Huge", big))
+    match = deduper.check(story("big2", "Huge again", big, url="https://mirror.example/b"))
+    assert match is not None and match.kind == "text"
+
+
+# ------------------------------------------------------------------ window, rebuild, config
+
+
+def test_window_eviction_uses_published_or_added_time() -> None:
+    deduper = Deduper(window=timedelta(days=30))
+    deduper.add(doc_story("old", SEED_A, when=T0 - timedelta(days=40)))
+    deduper.add(story("undated", *CJK, when=None))
+    assert deduper.evict(T0) == 1
+    assert deduper.check(doc_story("copy", SEED_B)) is None
+    assert deduper.check(story("cjk-copy", *CJK)) is not None
+    assert deduper.evict(datetime.now(UTC) + timedelta(days=31)) == 1
+    assert deduper.check(story("cjk-copy", *CJK)) is None and len(deduper) == 0
+
+
+def test_load_rebuilds_the_window() -> None:
+    stories = [
+        doc_story("seed", SEED_A),
+        story("cjk", *CJK),
+        story("cjk-other", *CJK_OTHER),
+        doc_story("seed", SEED_A),
+    ]
+    deduper = Deduper()
+    assert deduper.load(stories) == 3
+    match = deduper.check(doc_story("copy", SEED_B))
+    assert match is not None and match.original_key == "seed"
+    assert deduper.check(story("new", *recipes.source("text:entity_week1"))) is None
+
+
+def test_thresholds_override_defaults_and_unknown_names_are_refused() -> None:
+    strict = Deduper(thresholds={"containment": 0.99, "paraphrase": 0.99})
+    strict.add(doc_story("seed", SEED_A))
+    assert strict.check(doc_story("copy", SEED_B)) is None
+    assert strict.thresholds["title"] == DEFAULT_THRESHOLDS["title"]
+    with pytest.raises(ValueError, match="containment"):
+        Deduper(thresholds={"containmnet": 0.5})
+
+
+def test_check_does_not_add() -> None:
+    deduper = Deduper()
+    deduper.check(doc_story("seed", SEED_A))
+    assert len(deduper) == 0 and deduper.check(doc_story("copy", SEED_B)) is None
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "words"),
+    [
+        ("text:entity_week1", "text:entity_week2", "facts the other lacks"),
+        ("text:results_semi1", "text:results_semi2", "facts the other lacks"),
+        ("seed:000", "text:seed_followup", "dropped numbers/names"),
+        ("seed:000", "text:seed_same_company", "only"),
+    ],
+)
+def test_new_news_is_explained_by_what_differs(earlier: str, later: str, words: str) -> None:
+    from bot.dedup_judge import judge
+    from bot.dedup_text import features
+
+    folded, scores, reason = judge(
+        features(*recipes.build({"src": later})),
+        features(*recipes.build({"src": earlier})),
+        DEFAULT_THRESHOLDS,
+    )
+    assert not folded and words in reason
+    assert 0.0 <= scores["containment"] <= 1.0
+
+
+def test_identical_boilerplate_descriptions_do_not_fold_different_stories() -> None:
+    boilerplate = (
+        "Click through to read this story on our website, where you can also find the "
+        "latest headlines, sign up to our newsletters and follow our live coverage of "
+        "business, politics and technology news."
+    )
+    first = story("a", "Chipmaker raises prices by 20% as demand for AI servers soars", boilerplate)
+    second = story("b", "Ministry publishes draft rules for data centre energy use", boilerplate)
+    assert verdict(first, second) is None
+    same_title = story("c", first.title, boilerplate, url="https://mirror.example/c")
+    assert verdict(first, same_title) is not None
