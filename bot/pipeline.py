@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bot.classify import Taxonomy, load_taxonomy, tag_story
-from bot.config import Config, Feed
+from bot.config import Config, Feed, Route
 from bot.dedup import Deduper
 from bot.errors import FeedError
 from bot.fetch import Fetched, FetchState, fetch, make_client
@@ -71,6 +71,7 @@ class Pipeline:
         self.deduper = Deduper(config.dedup.window, config.dedup.thresholds)
         self.deduper.load(store.recent(now() - config.dedup.window))
         self._lock = threading.Lock()
+        self.routes: tuple[Route, ...] = config.routes  # config routes + Slack-made ones
 
     def close(self) -> None:
         self.client.close()
@@ -118,6 +119,7 @@ class Pipeline:
             self.remember(feed, fetched, None)
             return Outcome(feed, not_modified=True)
         parsed = parse(fetched, feed.name, feed.name)
+        self.routes = (*self.config.routes, *self.store.slack_routes())
         processed = [self.take(story) for story in parsed.stories]
         self.remember(feed, fetched, parsed)
         return Outcome(feed, processed, problem=parsed.problem, ttl_minutes=parsed.ttl_minutes)
@@ -129,12 +131,12 @@ class Pipeline:
         story = tag_story(story, self.taxonomy, self.config.tag_thresholds)
         story = story.with_(summary=summarize(story))
         held = self.hold_reason(story)
-        deliveries = [] if held else route(story, self.config.routes)
+        deliveries = [] if held else route(story, self.routes)
         if not self.dry_run:
             self.store.save(story, hold_reason=held)
             self.store.enqueue(deliveries)
         self.deduper.add(story)
-        channels = () if held else tuple(channels_for(story, self.config.routes))
+        channels = () if held else tuple(channels_for(story, self.routes))
         return Processed(story, new=True, held=held, channels=channels)
 
     def hold_reason(self, story: Story) -> str | None:

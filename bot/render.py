@@ -100,7 +100,7 @@ def link(url: str, label: str) -> str:
     return f"<{target}|{label.replace('|', '∣')}>" if target else label
 
 
-def _story_url(story: Story) -> str:
+def story_url(story: Story) -> str:
     return story.url if safe_url(story.url) else story.canonical_url
 
 
@@ -112,7 +112,7 @@ def _when(story: Story) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def _source_line(story: Story) -> str:
+def source_line(story: Story) -> str:
     source = inert(story.source.title or story.source.feed, 150)
     domain = inert(story.source.domain, 100)
     if domain and domain.lower() != source.lower():
@@ -120,7 +120,7 @@ def _source_line(story: Story) -> str:
     return f"{source} · {_when(story)}"
 
 
-def _tags_line(story: Story) -> str:
+def tags_line(story: Story) -> str:
     ids = story.tag_ids
     shown = ", ".join(inert(tag, 60) for tag in ids[:TAGS_SHOWN])
     more = f" +{len(ids) - TAGS_SHOWN} more" if len(ids) > TAGS_SHOWN else ""
@@ -163,10 +163,10 @@ def _title(story: Story) -> str:
 def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[dict], str]:
     """A story's channel alert: linked title, source and time, tags, summary, buttons."""
     title = _title(story)
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(f"*{link(_story_url(story), title)}*"))]
-    context = [_mrkdwn(_source_line(story))]
+    blocks: list[Block] = [SectionBlock(text=_mrkdwn(f"*{link(story_url(story), title)}*"))]
+    context = [_mrkdwn(source_line(story))]
     if story.tags:
-        context.append(_mrkdwn(_tags_line(story)))
+        context.append(_mrkdwn(tags_line(story)))
     if posted_link and safe_url(posted_link):
         context.append(_mrkdwn(link(posted_link, "View in Slack")))
     blocks.append(ContextBlock(elements=context))
@@ -184,7 +184,7 @@ def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[
 
 def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     """The reply under the original's alert: "+1 source: <title> — <domain>", or "Updated"."""
-    title = link(_story_url(copy), _title(copy))
+    title = link(story_url(copy), _title(copy))
     domain = inert(copy.source.domain or copy.source.title or copy.source.feed, 100)
     text = f"Updated: {title}" if update else f"+1 source: {title} — {domain}"
     plain = f"Updated: {_title(copy)}" if update else f"+1 source: {_title(copy)} — {domain}"
@@ -192,7 +192,7 @@ def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
 
 
 def _batch_line(story: Story) -> str:
-    url = _story_url(story)
+    url = story_url(story)
     title = inert(story.title, 200) or "(untitled)"
     shown = link(url, title) if len(url) <= BATCH_URL_MAX else title
     return _fit(f"• {shown} — {inert(story.source.title or story.source.feed, 80)}", SECTION_MAX)

@@ -5,6 +5,7 @@
     ├── SearchMixin    FTS5 search and suggestions                  (search.py)
     ├── FeedsMixin     feeds and their fetch state                  (feeds.py)
     ├── OutboxMixin    Slack messages to post and their fate        (outbox.py)
+    ├── RoutesMixin    routes added from Slack (/hubnews follow)    (routes.py)
     └── FeedbackMixin  verdicts from the Slack buttons              (feedback.py)
 
 `Store(":memory:")` is a throwaway database for tests; `Store(path)` opens (creating and
@@ -17,11 +18,14 @@ from bot.store.base import StoreBase
 from bot.store.feedback import FeedbackMixin, Verdict
 from bot.store.feeds import FeedsMixin, FeedStatus
 from bot.store.outbox import OutboxMixin
+from bot.store.routes import RoutesMixin
 from bot.store.search import Hit, SearchMixin
 from bot.store.stories import StoriesMixin
 
 __all__ = ["FeedStatus", "Hit", "Store", "Verdict"]
 
 
-class Store(StoriesMixin, SearchMixin, FeedsMixin, OutboxMixin, FeedbackMixin, StoreBase):
+class Store(
+    StoriesMixin, SearchMixin, FeedsMixin, OutboxMixin, RoutesMixin, FeedbackMixin, StoreBase
+):
     pass

@@ -190,6 +190,15 @@ class OutboxMixin(StoreBase):
                 [(error, int(attempted), row_id) for row_id in ids],
             )
 
+    def posts_of(self, story_key: str) -> list[tuple[str, str]]:
+        """(channel, ts) of every posted alert of the story, first posted first."""
+        rows = self._rows(
+            "SELECT channel, ts FROM outbox WHERE story_key = ? AND kind = 'alert' "
+            "AND state = 'posted' AND ts IS NOT NULL ORDER BY posted_at",
+            (story_key,),
+        )
+        return [(row["channel"], row["ts"]) for row in rows]
+
     def posted_ts(self, story_key: str, channel: str) -> str | None:
         """The ts of the story's alert in `channel`, once posted."""
         row = self._one(

@@ -1,0 +1,225 @@
+"""`/hubnews`: ack at once, then answer ephemerally through the response_url.
+
+    /hubnews [help]                         how to use it
+    /hubnews why <story link or key>        tags with evidence, copy decisions, hold reasons
+    /hubnews feeds                          feeds and their health
+    /hubnews feeds add <url> [name]         admin: a feed from Slack (public addresses only)
+    /hubnews feeds remove|enable <name>     admin
+    /hubnews follow tag:ai [tag:…]          admin: route these tags to this channel
+    /hubnews unfollow                       admin: stop routing to this channel
+    /hubnews <query>                        search (anything else)
+
+`answer(ctx, text, user, channel)` is the whole decision and returns (blocks, text); the
+listener only acks and responds. Expected problems (a bad query, a refused feed) come back as
+answers with the next step; anything else reaches the app's error handler.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.classify import Taxonomy
+from bot.config import Config, Feed
+from bot.errors import HubnewsError, QueryError
+from bot.fetch import FetchState, fetch
+from bot.health import metrics
+from bot.parse import parse
+from bot.query import parse_query
+from bot.slack import views
+from bot.store import Store
+from bot.urls import canonical_url, domain
+
+Answer = tuple[views.Blocks, str]
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+
+
+@dataclass
+class Context:
+    config: Config
+    store: Store
+    taxonomy: Taxonomy
+    http: httpx.Client  # for checking feeds added from Slack
+    client: WebClient | None = None  # for users.info (admin check)
+
+
+def register(app: App, ctx: Context) -> None:
+    @app.command("/hubnews")
+    def hubnews(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        blocks, text = answer(
+            ctx, command.get("text", ""), command.get("user_id", ""), command.get("channel_id", "")
+        )
+        respond(response_type="ephemeral", blocks=blocks, text=text, replace_original=False)
+
+
+def answer(ctx: Context, text: str, user: str, channel: str) -> Answer:
+    words = text.strip().split()
+    verb = words[0].lower() if words else "help"
+    rest = words[1:]
+    if verb == "help" and not rest:
+        return views.help_view()
+    if verb == "why":
+        return why(ctx, " ".join(rest))
+    if verb == "feeds":
+        return feeds(ctx, rest, user)
+    if verb in {"follow", "unfollow"}:
+        return follow(ctx, verb, rest, user, channel)
+    return search(ctx, text)
+
+
+def search(ctx: Context, text: str, offset: int = 0) -> Answer:
+    try:
+        query = parse_query(text)
+    except QueryError as exc:
+        return views.message(f"{views.escape(exc.message)}. {views.escape(exc.hint)}.")
+    unknown = [tag for tag in query.tags if tag not in ctx.taxonomy.tags]
+    if unknown:
+        return views.message(
+            f"No tag `{views.inert(unknown[0], 60)}`. Tags: "
+            + ", ".join(f"`{t}`" for t in ctx.taxonomy.tags)
+        )
+    with metrics.search_seconds.time():
+        hits = ctx.store.search(query, limit=views.PAGE + 1, offset=offset)
+    if not hits:
+        if offset:
+            return views.message("No more stories.")
+        suggestions = [s for w in query.words if (s := ctx.store.suggest(w))]
+        return views.no_hits_view(text, suggestions)
+    shown = hits[: views.PAGE]
+    posts = {hit.story.key: link for hit in shown if (link := _post_link(ctx, hit.story.key))}
+    return views.search_view(
+        text, shown, offset=offset, posts=posts, notes=query.notes, more=len(hits) > views.PAGE
+    )
+
+
+def _post_link(ctx: Context, key: str) -> str | None:
+    for channel, ts in ctx.store.posts_of(key):
+        if _CHANNEL_ID.match(channel):
+            return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    return None
+
+
+def why(ctx: Context, reference: str) -> Answer:
+    reference = reference.strip().strip("<>").split("|", 1)[0]
+    if not reference:
+        return views.message(
+            "Which story? `/hubnews why <story link or key>` — the *Why?* "
+            "button on an alert does the same."
+        )
+    story = ctx.store.get_story(reference) or ctx.store.get_story(canonical_url(reference))
+    if story is None:
+        return views.message(
+            f"No stored story has the link or key `{views.inert(reference, 200)}`."
+        )
+    return views.why_view(story, ctx.store.hold_reason(story.key), ctx.store.cluster(story.key))
+
+
+def feeds(ctx: Context, args: list[str], user: str) -> Answer:
+    if not args:
+        return views.feeds_view(ctx.store.feeds())
+    action, rest = args[0].lower(), args[1:]
+    if action not in {"add", "remove", "enable"}:
+        return views.message(
+            "Try `/hubnews feeds`, `feeds add <url> [name]`, "
+            "`feeds remove <name>` or `feeds enable <name>`."
+        )
+    if not is_admin(ctx, user):
+        return views.message(
+            "Only hubnews admins can change feeds. Ask one of them "
+            "(workspace admins, or the `admins` list in the config)."
+        )
+    if not rest:
+        return views.message(
+            f"`/hubnews feeds {action}` needs a {'URL' if action == 'add' else 'feed name'}."
+        )
+    if action == "add":
+        return add_feed(
+            ctx, rest[0].strip("<>").split("|")[0], rest[1] if len(rest) > 1 else None, user
+        )
+    name = rest[0]
+    known = ctx.store.feed(name)
+    if known is None:
+        return views.message(f"No feed named `{views.inert(name, 80)}`; see `/hubnews feeds`.")
+    if action == "enable":
+        ctx.store.set_enabled(name, True)
+        return views.message(
+            f"Feed `{views.inert(name, 80)}` is enabled again; it is polled on its next turn."
+        )
+    if known.origin != "slack":
+        return views.message(
+            f"`{views.inert(name, 80)}` comes from the config file, which is "
+            "authoritative for it: remove it there."
+        )
+    ctx.store.remove_feed(name)
+    return views.message(f"Feed `{views.inert(name, 80)}` removed; its stories stay searchable.")
+
+
+def add_feed(ctx: Context, url: str, name: str | None, user: str) -> Answer:
+    if not url.startswith(("http://", "https://")):
+        return views.message("Give the feed's full address, starting with https://.")
+    name = name or _feed_name(url)
+    if ctx.store.feed(name) is not None:
+        return views.message(
+            f"A feed named `{views.inert(name, 80)}` exists already; "
+            "give another name: `/hubnews feeds add <url> <name>`."
+        )
+    try:
+        fetched = fetch(url, FetchState(), ctx.config.limits, ctx.http, guard=True)
+        parsed = parse(fetched, name, name)
+    except HubnewsError as exc:
+        return views.message(f"Not added: {views.escape(exc.message)}. {views.escape(exc.hint)}.")
+    ctx.store.ensure_feed(name, url, origin="slack", added_by=user)
+    return views.message(
+        f"Added `{views.inert(name, 80)}` ({views.inert(parsed.title, 120)}, "
+        f"{len(parsed.stories)} items now). It is polled every "
+        f"{int(Feed(name, url).interval.total_seconds() // 60)} minutes."
+    )
+
+
+def _feed_name(url: str) -> str:
+    path = re.sub(r"[^a-z0-9]+", "-", url.split("//", 1)[-1].split("/", 1)[-1].lower())
+    return (domain(url) + ("-" + path.strip("-") if path.strip("-") else ""))[:60]
+
+
+def follow(ctx: Context, verb: str, args: list[str], user: str, channel: str) -> Answer:
+    if not is_admin(ctx, user):
+        return views.message("Only hubnews admins can route alerts. Ask one of them.")
+    if verb == "unfollow":
+        removed = ctx.store.remove_routes(channel)
+        return views.message(
+            f"This channel no longer gets alerts from {removed} Slack-made "
+            "route(s). Routes in the config file stay as they are."
+        )
+    tags = tuple(dict.fromkeys(a.lower().removeprefix("tag:") for a in args))
+    unknown = [t for t in tags if t not in ctx.taxonomy.tags]
+    if not tags or unknown:
+        return views.message(
+            "Say which tags: `/hubnews follow tag:ai tag:industrial-policy`. "
+            "Tags: " + ", ".join(f"`{t}`" for t in ctx.taxonomy.tags)
+        )
+    ctx.store.add_route(channel, tags, user)
+    return views.message(
+        "This channel now gets new stories tagged "
+        + " or ".join(f"`{t}`" for t in tags)
+        + ". Invite the bot if it "
+        "is a private channel."
+    )
+
+
+def is_admin(ctx: Context, user: str) -> bool:
+    if user in ctx.config.admins:
+        return True
+    if ctx.client is None or not user:
+        return False
+    try:
+        info = ctx.client.users_info(user=user)["user"]
+    except SlackApiError:
+        return False
+    return bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))

@@ -1,0 +1,25 @@
+"""Routes added from Slack: `/hubnews follow tag:ai` stores one, `unfollow` removes them."""
+
+from __future__ import annotations
+
+import json
+
+from bot.config import Route
+from bot.store.base import StoreBase, now_utc, utc_text
+
+
+class RoutesMixin(StoreBase):
+    def add_route(self, channel: str, tags: tuple[str, ...], added_by: str | None) -> bool:
+        """True when the route is new (the same channel and tags twice is one route)."""
+        cursor = self._write(
+            "INSERT OR IGNORE INTO routes (channel, tags, added_by, created_at) VALUES (?,?,?,?)",
+            (channel, json.dumps(sorted(tags)), added_by, utc_text(now_utc())),
+        )
+        return cursor.rowcount > 0
+
+    def remove_routes(self, channel: str) -> int:
+        return self._write("DELETE FROM routes WHERE channel = ?", (channel,)).rowcount
+
+    def slack_routes(self) -> list[Route]:
+        rows = self._rows("SELECT channel, tags FROM routes ORDER BY id")
+        return [Route(channel=r["channel"], tags=tuple(json.loads(r["tags"]))) for r in rows]
