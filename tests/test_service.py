@@ -318,3 +318,60 @@ def test_memory_stays_flat_over_many_polls(tmp_path: Path, feeds: FeedServer) ->
     print(f"RSS growth {growth / 2**20:.2f} MiB over {polls} polls")
     assert polls >= 200  # the scheduler really kept polling
     assert growth < 8 * 2**20, f"RSS grew {growth / 2**20:.1f} MiB over {polls} polls"
+
+
+def test_http_mode_polls_posts_and_answers_hubnews(
+    tmp_path: Path, feeds: FeedServer, slack_api: FakeSlack
+) -> None:
+    """The whole service: feeds on loopback, Slack faked at the Web API, commands over HTTP."""
+    import hashlib
+    import hmac
+    from urllib.parse import urlencode
+
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s3cret",
+        "SLACK_API_URL": slack_api.url,
+    }
+    cfg = config.load(
+        write_config(tmp_path, {"alpha": feeds.add("/alpha.xml", items=2)}), environ=env
+    )
+    port = free_port()
+    thread, stop, result = start_run(cfg, io.StringIO(), port)
+    try:
+        assert wait_for(lambda: len(slack_api.posted("C0ALERTS1")) == 2)
+        posted = slack_api.posted("C0ALERTS1")
+        assert all(m["metadata"]["event_type"] == "hubnews_story" for m in posted)
+        body = urlencode(
+            {
+                "command": "/hubnews",
+                "text": "Item",
+                "user_id": "U1",
+                "channel_id": "C0ALERTS1",
+                "response_url": slack_api.response_url("e2e"),
+            }
+        )
+        stamp = str(int(time.time()))
+        signature = (
+            "v0=" + hmac.new(b"s3cret", f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+        )
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body.encode(),
+            headers={
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": signature,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200)
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200
+        assert wait_for(lambda: slack_api.responses.get("e2e"))
+        answer = json.dumps(slack_api.responses["e2e"][0], ensure_ascii=False)
+        assert "Stories matching" in answer
+        assert "slack.com/archives/C0ALERTS1/p" in answer  # links to the alerts it posted
+    finally:
+        stop.set()
+        thread.join(15)
+    assert result == [0]
