@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -25,3 +26,19 @@ def test_data_files_are_declared() -> None:
     ]
     assert "*.sql" in data["bot.store.migrations"]
     assert "*.toml" in data["bot._config"]
+
+
+def test_slack_manifest_has_the_command_and_exactly_the_designed_scopes() -> None:
+    manifest = (ROOT / "config" / "slack-manifest.yml").read_text(encoding="utf-8")
+    scopes = re.findall(r"^\s+- ([a-z.:]+)\s", manifest.split("bot:", 1)[1], re.MULTILINE)
+    assert scopes == [
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "channels:history",
+        "groups:history",
+        "channels:read",
+        "users:read",
+    ]
+    assert "command: /hubnews" in manifest
+    assert "socket_mode_enabled: true" in manifest and "is_enabled: true" in manifest
