@@ -3,7 +3,9 @@
 Ranking: FTS5 bm25 with the title weighted 8x the body (CJK bigrams 4x), multiplied by a
 recency factor 1 / (1 + age_in_days / 90), so a story three months old needs twice the textual
 relevance of today's to rank level with it. Copies are folded into their cluster: the cluster
-is ranked by its best-matching member and shown by its first story.
+is ranked by its best-matching member and shown by its first story. Without filters only the
+POOL textually best matches are re-ranked (bench/search.py: this keeps a search within a small
+factor of plain bm25 on a large store); with filters every match is considered.
 
 Every user word reaches FTS5 as a quoted string, so no query text is ever FTS or SQL syntax.
 """
@@ -23,10 +25,11 @@ from bot.store.stories import _CJK_RUN, cjk_bigrams, story_from_row
 from bot.story import Story
 
 MARK_START, MARK_END = "\x02", "\x03"  # around matched words in snippets; renderers style them
-_RANK = (
-    "bm25(stories_fts, 8.0, 1.0, 4.0) / (1.0 + MAX(0.0, julianday(:now) - "
-    "julianday(COALESCE(s.published, s.first_seen))) / 90.0)"
+_BM25 = "bm25(stories_fts, 8.0, 1.0, 4.0)"
+_RECENCY = (
+    "(1.0 + MAX(0.0, julianday(:now) - julianday(COALESCE(s.published, s.first_seen))) / 90.0)"
 )
+POOL = 400  # without filters, only the textually best POOL matches are re-ranked by recency
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +53,24 @@ class SearchMixin(StoreBase):
         match = fts_expression(query)
         if match:
             params["match"] = match
+            bounded = not where and offset + limit <= POOL // 4
+            # Unfiltered: re-rank only the best textual matches (bm25 alone is cheap).
+            # Filtered: the filters join in the same scan, so every match is considered.
+            pool = (
+                (
+                    f"SELECT rowid AS id, {_BM25} AS b FROM stories_fts WHERE stories_fts "
+                    f"MATCH :match ORDER BY b LIMIT {POOL}"
+                )
+                if bounded
+                else (
+                    f"SELECT s.id AS id, {_BM25} AS b FROM stories_fts JOIN stories s "
+                    f"ON s.id = stories_fts.rowid WHERE stories_fts MATCH :match {where}"
+                )
+            )
             sql = (
-                f"WITH m AS MATERIALIZED (SELECT s.cluster_id AS cluster, s.id AS id, {_RANK} "
-                "AS r FROM stories_fts JOIN stories s ON s.id = stories_fts.rowid "
-                f"WHERE stories_fts MATCH :match {where}) "
+                f"WITH pool AS MATERIALIZED ({pool}), "
+                f"m AS (SELECT s.cluster_id AS cluster, s.id AS id, pool.b / {_RECENCY} AS r "
+                "FROM pool JOIN stories s ON s.id = pool.id) "
                 "SELECT cluster, id, MIN(r) AS rank FROM m GROUP BY cluster "
                 "ORDER BY rank LIMIT :limit OFFSET :offset"
             )

@@ -1,0 +1,140 @@
+"""`/hubnews` search latency over a large store, against plain FTS5 bm25 in the same process.
+
+Stories are sentence mixes of the BBC corpus (../shared/corpus/articles/bbc.jsonl, read in
+place): each takes 6-12 sentences from random articles of one category under one of the
+category's titles, with a random date in the last 400 days; one in ten is a copy (a
+truncated re-publication) folded into its original's cluster, as dedup would.
+
+    python bench/search.py [--stories 1000000] [--db PATH] [--repeat 5]
+
+hubnews = `Store.search` (quoted terms, bm25 with title weight and a recency factor, one hit
+per cluster, snippet); baseline = `SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?
+ORDER BY bm25(stories_fts) LIMIT 5` with the same MATCH expression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.query import parse_query
+from bot.store import Store
+from bot.store.search import fts_expression
+from bot.story import Match, Source, Story
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles" / "bbc.jsonl"
+QUERIES = ["Yukos", "broadband", "Microsoft", "tariffs", '"interest rates"', "Blair election",
+           "mobile phone", "Chelsea", "oil OR gas", "spam", "film tag:ai", "economy since:30d",
+           "Google search", '"high-speed internet"', "Glazer", "iPod", "steel", "euro",
+           "source:bbc-business growth", "Kenteris"]
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def load_corpus() -> dict[str, tuple[list[str], list[str]]]:
+    by_category: dict[str, tuple[list[str], list[str]]] = {}
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        article = json.loads(line)
+        titles, sentences = by_category.setdefault(article["category"], ([], []))
+        titles.append(article["title"])
+        sentences.extend(s.strip() + "." for s in article["body"].replace("\n", " ").split(". ")
+                         if len(s) > 30)
+    return by_category
+
+
+def stories(count: int, corpus: dict[str, tuple[list[str], list[str]]]) -> list[Story]:
+    rng = random.Random(7)
+    categories = sorted(corpus)
+    made: list[Story] = []
+    for n in range(count):
+        category = rng.choice(categories)
+        titles, sentences = corpus[category]
+        if made and n % 10 == 9:  # a re-published copy of a recent story
+            original = made[-rng.randint(1, min(50, len(made)))]
+            made.append(original.with_(key=f"copy-{n}", url=f"https://copy.example/{n}",
+                                       content=original.content[: len(original.content) // 2],
+                                       duplicate=Match(original.key, "near")))
+            continue
+        body = " ".join(rng.sample(sentences, rng.randint(6, 12)))
+        made.append(Story(key=f"s-{n}", url=f"https://news.example/{category}/{n}",
+                          title=rng.choice(titles),
+                          source=Source(f"bbc-{category}", f"BBC {category}", "bbc.co.uk"),
+                          published=NOW - timedelta(minutes=rng.randint(0, 400 * 1440)),
+                          content=body))
+    return made
+
+
+def build(path: Path, count: int) -> Store:
+    store = Store(path)
+    have = store.count_stories()
+    if have >= count:
+        return store
+    corpus = load_corpus()
+    started = time.perf_counter()
+    batch = stories(count, corpus)[have:]
+    for start in range(0, len(batch), 5000):
+        with store.transaction():
+            for story in batch[start:start + 5000]:
+                store.save(story)
+        print(f"  stored {have + start + 5000:,}", file=sys.stderr, end="\r")
+    print(f"built {count:,} stories in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return store
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stories", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=Path("bench/out/search.db"))
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    if not CORPUS.is_file():
+        print(f"skipped: the corpus is not at {CORPUS}", file=sys.stderr)
+        return 0
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    store = build(args.db, args.stories)
+    ours: list[float] = []
+    base: list[float] = []
+    per_query: list[tuple[str, float, float, int]] = []
+    for text in QUERIES:
+        query = parse_query(text, now=NOW)
+        match = fts_expression(query)
+        mine, theirs = [], []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            hits = store.search(query, limit=6, now=NOW)
+            mine.append(time.perf_counter() - started)
+            if match:
+                started = time.perf_counter()
+                store._rows("SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? "
+                            "ORDER BY bm25(stories_fts) LIMIT 5", (match,))
+                theirs.append(time.perf_counter() - started)
+        ours += mine
+        base += theirs
+        per_query.append((text, statistics.median(mine) * 1000,
+                          statistics.median(theirs) * 1000 if theirs else float("nan"),
+                          len(hits)))
+    print(f"{store.count_stories():,} stories; {len(QUERIES)} queries x {args.repeat}")
+    print(f"{'query':28} {'hubnews ms':>11} {'bm25 ms':>9} {'hits':>5}")
+    for text, mine_ms, base_ms, hits_n in per_query:
+        print(f"{text:28} {mine_ms:11.1f} {base_ms:9.1f} {hits_n:5d}")
+    p50, p95 = percentile(ours, 0.5) * 1000, percentile(ours, 0.95) * 1000
+    b50, b95 = percentile(base, 0.5) * 1000, percentile(base, 0.95) * 1000
+    print(f"hubnews  p50 {p50:.1f} ms  p95 {p95:.1f} ms")
+    print(f"baseline p50 {b50:.1f} ms  p95 {b95:.1f} ms  (plain bm25, no clusters/recency)")
+    print(f"ratio    p50 {p50 / b50:.2f}x  p95 {p95 / b95:.2f}x")
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
