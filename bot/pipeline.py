@@ -21,7 +21,7 @@ import httpx
 from bot.classify import Taxonomy, load_taxonomy, tag_story
 from bot.config import Config, Feed, Route
 from bot.dedup import Deduper
-from bot.errors import FeedError
+from bot.errors import FeedError, StoreError
 from bot.fetch import Fetched, FetchState, fetch, make_client
 from bot.parse import Parsed, parse
 from bot.route import channels_for, route
@@ -133,8 +133,9 @@ class Pipeline:
         held = self.hold_reason(story)
         deliveries = [] if held else route(story, self.routes)
         if not self.dry_run:
-            self.store.save(story, hold_reason=held)
-            self.store.enqueue(deliveries)
+            with self.store.transaction():  # stored and queued together, or neither
+                self.store.save(story, hold_reason=held)
+                self.store.enqueue(deliveries)
         self.deduper.add(story)
         channels = () if held else tuple(channels_for(story, self.routes))
         return Processed(story, new=True, held=held, channels=channels)
@@ -168,12 +169,15 @@ class Pipeline:
 
     def failed(self, feed: Feed, error: FeedError) -> Outcome:
         if not self.dry_run:
-            self.store.ensure_feed(
-                feed.name, feed.url, origin="config" if feed in self.config.feeds else "cli"
-            )
-            self.store.record_failure(
-                feed.name, str(error), disable_after=self.config.limits.max_failures
-            )
+            try:
+                self.store.ensure_feed(
+                    feed.name, feed.url, origin="config" if feed in self.config.feeds else "cli"
+                )
+                self.store.record_failure(
+                    feed.name, str(error), disable_after=self.config.limits.max_failures
+                )
+            except StoreError as store_error:  # the failure is still reported to the caller
+                log.error("event=feed_state_not_saved feed=%s error=%s", feed.name, store_error)
         return Outcome(feed, error=error)
 
     def _fetch_safely(self, feed: Feed) -> Fetched | FeedError:
@@ -187,6 +191,10 @@ class Pipeline:
             return self.process(feed, fetched)
         except FeedError as error:
             return self.failed(feed, error)
+        except StoreError as error:  # nothing of this feed is marked seen: the next poll retries
+            return self.failed(
+                feed, FeedError(f"{feed.name}: not stored: {error.message}", hint=error.hint)
+            )
         except Exception as exc:  # a bug must not stop the other feeds
             log.exception("event=feed_bug feed=%s", feed.name)
             return self.failed(

@@ -56,8 +56,8 @@ def test_oversize_body_is_cut_off() -> None:
 def test_gzip_bomb_is_measured_after_decompression() -> None:
     bomb = gzip.compress(b"\0" * (10 * 2**20))  # ~10 KB on the wire, 10 MiB inflated
     assert len(bomb) < LIMITS.max_bytes
-    client = client_for(
-        lambda r: httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip"})
+    client = client_for(  # streamed, as from the network: nothing inflated in advance
+        lambda r: httpx.Response(200, content=iter([bomb]), headers={"Content-Encoding": "gzip"})
     )
     with pytest.raises(FetchError, match="after decompression"):
         fetch("https://feeds.example/bomb", FetchState(), LIMITS, client)
