@@ -485,7 +485,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     table.add_row("alert_max_age", _span(cfg.alert_max_age))
     table.add_row("retention", _span(cfg.retention))
     for name, value in cfg.secrets.summary().items():
-        table.add_row(name, logs.redact(value) if value else "(not set)")
+        table.add_row(name, config.redacted(value))
     out.print(table)
     for warning in cfg.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")

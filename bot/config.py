@@ -96,7 +96,7 @@ class Secrets:
     app_token: str | None = None
 
     def __repr__(self) -> str:
-        return "Secrets(" + ", ".join(f"{k}={_redact(v)}" for k, v in self.summary().items()) + ")"
+        return "Secrets(" + ", ".join(f"{k}={redacted(v)}" for k, v in self.summary().items()) + ")"
 
     def summary(self) -> dict[str, str | None]:
         return {
@@ -126,10 +126,12 @@ class Config:
     warnings: tuple[str, ...] = ()
 
 
-def _redact(value: str | None) -> str:
+def redacted(value: str | None) -> str:
+    """How a secret is shown: whether it is set, its kind and length, never its content."""
     if not value:
         return "(not set)"
-    return value[:5] + "…" + f"({len(value)} chars)" if len(value) > 8 else "***"
+    kind = re.match(r"^(xox[abpre]-|xapp-)", value)
+    return f"set ({kind.group(1) + '…, ' if kind else ''}{len(value)} chars)"
 
 
 # ---------------------------------------------------------------- conversions

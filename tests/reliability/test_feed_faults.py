@@ -17,7 +17,7 @@ from bot.fetch import FetchState, fetch, make_client
 from bot.pipeline import Pipeline
 from bot.store import Store
 
-from conftest import FaultServer
+from fakes.fault_server import FaultServer
 
 LIMITS = Limits(connect_timeout=1.0, read_timeout=1.0, deadline=3.0, max_redirects=5)
 BOUND_SECONDS = 20.0  # generous: proves boundedness, not speed
