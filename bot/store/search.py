@@ -3,9 +3,10 @@
 Ranking: FTS5 bm25 with the title weighted 8x the body (CJK bigrams 4x), multiplied by a
 recency factor 1 / (1 + age_in_days / 90), so a story three months old needs twice the textual
 relevance of today's to rank level with it. Copies are folded into their cluster: the cluster
-is ranked by its best-matching member and shown by its first story. Without filters only the
-POOL textually best matches are re-ranked (bench/search.py: this keeps a search within a small
-factor of plain bm25 on a large store); with filters every match is considered.
+is ranked by its best-matching member and shown by its first story. Only the POOL textually
+best matches are re-ranked (10 x POOL before filters), which keeps a search within a small
+factor of plain bm25 on a large store (bench/search.py); when that leaves too few hits (a
+selective filter, a deep page), every match is considered.
 
 Every user word reaches FTS5 as a quoted string, so no query text is ever FTS or SQL syntax.
 """
@@ -29,7 +30,7 @@ _BM25 = "bm25(stories_fts, 8.0, 1.0, 4.0)"
 _RECENCY = (
     "(1.0 + MAX(0.0, julianday(:now) - julianday(COALESCE(s.published, s.first_seen))) / 90.0)"
 )
-POOL = 400  # without filters, only the textually best POOL matches are re-ranked by recency
+POOL = 400  # the textually best matches re-ranked by recency (x10 when filters apply)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,38 +54,22 @@ class SearchMixin(StoreBase):
         match = fts_expression(query)
         if match:
             params["match"] = match
-            bounded = not where and offset + limit <= POOL // 4
-            # Unfiltered: re-rank only the best textual matches (bm25 alone is cheap).
-            # Filtered: the filters join in the same scan, so every match is considered.
-            pool = (
-                (
-                    f"SELECT rowid AS id, {_BM25} AS b FROM stories_fts WHERE stories_fts "
-                    f"MATCH :match ORDER BY b LIMIT {POOL}"
+            rows = []
+            if offset + limit <= POOL // 4:  # first try: re-rank only the best textual matches
+                rows = self._rows(
+                    _ranked(f"ORDER BY b LIMIT {POOL * (10 if where else 1)}", where), params
                 )
-                if bounded
-                else (
-                    f"SELECT s.id AS id, {_BM25} AS b FROM stories_fts JOIN stories s "
-                    f"ON s.id = stories_fts.rowid WHERE stories_fts MATCH :match {where}"
-                )
-            )
-            sql = (
-                f"WITH pool AS MATERIALIZED ({pool}), "
-                f"m AS (SELECT s.cluster_id AS cluster, s.id AS id, pool.b / {_RECENCY} AS r "
-                "FROM pool JOIN stories s ON s.id = pool.id) "
-                "SELECT cluster, id, MIN(r) AS rank FROM m GROUP BY cluster "
-                "ORDER BY rank LIMIT :limit OFFSET :offset"
-            )
-        else:
-            sql = (
+            if len(rows) < limit:  # too few (or a deep page): every match is considered
+                rows = self._rows(_ranked("", where), params)
+        else:  # filters only: the newest clusters first
+            rows = self._rows(
                 "SELECT s.cluster_id AS cluster, MAX(s.id) AS id, 0.0 AS rank FROM stories s "
                 f"WHERE 1 {where} GROUP BY s.cluster_id "
                 "ORDER BY MAX(COALESCE(s.published, s.first_seen)) DESC "
-                "LIMIT :limit OFFSET :offset"
+                "LIMIT :limit OFFSET :offset",
+                params,
             )
-        return [
-            self._hit(row["cluster"], row["id"], row["rank"], match, query.words)
-            for row in self._rows(sql, params)
-        ]
+        return [self._hit(r["cluster"], r["id"], r["rank"], match, query.words) for r in rows]
 
     def _hit(
         self, cluster: int, matched_id: int, rank: float, match: str | None, words: list[str]
@@ -120,6 +105,19 @@ class SearchMixin(StoreBase):
             lowered, [r["term"] for r in rows], scorer=fuzz.ratio, score_cutoff=75
         )
         return best[0] if best and best[0] != lowered else None
+
+
+def _ranked(bound: str, where: str) -> str:
+    """Matches (the best ones when `bound` limits them), filtered, folded into clusters, ranked
+    by bm25 times recency. bm25 alone is cheap to sort; the join and recency are not."""
+    return (
+        f"WITH pool AS MATERIALIZED (SELECT rowid AS id, {_BM25} AS b FROM stories_fts "
+        f"WHERE stories_fts MATCH :match {bound}), "
+        f"m AS (SELECT s.cluster_id AS cluster, s.id AS id, pool.b / {_RECENCY} AS r "
+        f"FROM pool JOIN stories s ON s.id = pool.id WHERE 1 {where}) "
+        "SELECT cluster, id, MIN(r) AS rank FROM m GROUP BY cluster "
+        "ORDER BY rank LIMIT :limit OFFSET :offset"
+    )
 
 
 def _around(body: str, words: list[str], width: int = 90) -> str:
