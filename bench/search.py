@@ -29,10 +29,28 @@ from bot.store.search import fts_expression
 from bot.story import Match, Source, Story
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles" / "bbc.jsonl"
-QUERIES = ["Yukos", "broadband", "Microsoft", "tariffs", '"interest rates"', "Blair election",
-           "mobile phone", "Chelsea", "oil OR gas", "spam", "film tag:ai", "economy since:30d",
-           "Google search", '"high-speed internet"', "Glazer", "iPod", "steel", "euro",
-           "source:bbc-business growth", "Kenteris"]
+QUERIES = [
+    "Yukos",
+    "broadband",
+    "Microsoft",
+    "tariffs",
+    '"interest rates"',
+    "Blair election",
+    "mobile phone",
+    "Chelsea",
+    "oil OR gas",
+    "spam",
+    "film tag:ai",
+    "economy since:30d",
+    "Google search",
+    '"high-speed internet"',
+    "Glazer",
+    "iPod",
+    "steel",
+    "euro",
+    "source:bbc-business growth",
+    "Kenteris",
+]
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
@@ -42,8 +60,9 @@ def load_corpus() -> dict[str, tuple[list[str], list[str]]]:
         article = json.loads(line)
         titles, sentences = by_category.setdefault(article["category"], ([], []))
         titles.append(article["title"])
-        sentences.extend(s.strip() + "." for s in article["body"].replace("\n", " ").split(". ")
-                         if len(s) > 30)
+        sentences.extend(
+            s.strip() + "." for s in article["body"].replace("\n", " ").split(". ") if len(s) > 30
+        )
     return by_category
 
 
@@ -56,16 +75,26 @@ def stories(count: int, corpus: dict[str, tuple[list[str], list[str]]]) -> list[
         titles, sentences = corpus[category]
         if made and n % 10 == 9:  # a re-published copy of a recent story
             original = made[-rng.randint(1, min(50, len(made)))]
-            made.append(original.with_(key=f"copy-{n}", url=f"https://copy.example/{n}",
-                                       content=original.content[: len(original.content) // 2],
-                                       duplicate=Match(original.key, "near")))
+            made.append(
+                original.with_(
+                    key=f"copy-{n}",
+                    url=f"https://copy.example/{n}",
+                    content=original.content[: len(original.content) // 2],
+                    duplicate=Match(original.key, "near"),
+                )
+            )
             continue
         body = " ".join(rng.sample(sentences, rng.randint(6, 12)))
-        made.append(Story(key=f"s-{n}", url=f"https://news.example/{category}/{n}",
-                          title=rng.choice(titles),
-                          source=Source(f"bbc-{category}", f"BBC {category}", "bbc.co.uk"),
-                          published=NOW - timedelta(minutes=rng.randint(0, 400 * 1440)),
-                          content=body))
+        made.append(
+            Story(
+                key=f"s-{n}",
+                url=f"https://news.example/{category}/{n}",
+                title=rng.choice(titles),
+                source=Source(f"bbc-{category}", f"BBC {category}", "bbc.co.uk"),
+                published=NOW - timedelta(minutes=rng.randint(0, 400 * 1440)),
+                content=body,
+            )
+        )
     return made
 
 
@@ -79,7 +108,7 @@ def build(path: Path, count: int) -> Store:
     batch = stories(count, corpus)[have:]
     for start in range(0, len(batch), 5000):
         with store.transaction():
-            for story in batch[start:start + 5000]:
+            for story in batch[start : start + 5000]:
                 store.save(story)
         print(f"  stored {have + start + 5000:,}", file=sys.stderr, end="\r")
     print(f"built {count:,} stories in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -115,14 +144,22 @@ def main() -> int:
             mine.append(time.perf_counter() - started)
             if match:
                 started = time.perf_counter()
-                store._rows("SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? "
-                            "ORDER BY bm25(stories_fts) LIMIT 5", (match,))
+                store._rows(
+                    "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? "
+                    "ORDER BY bm25(stories_fts) LIMIT 5",
+                    (match,),
+                )
                 theirs.append(time.perf_counter() - started)
         ours += mine
         base += theirs
-        per_query.append((text, statistics.median(mine) * 1000,
-                          statistics.median(theirs) * 1000 if theirs else float("nan"),
-                          len(hits)))
+        per_query.append(
+            (
+                text,
+                statistics.median(mine) * 1000,
+                statistics.median(theirs) * 1000 if theirs else float("nan"),
+                len(hits),
+            )
+        )
     print(f"{store.count_stories():,} stories; {len(QUERIES)} queries x {args.repeat}")
     print(f"{'query':28} {'hubnews ms':>11} {'bm25 ms':>9} {'hits':>5}")
     for text, mine_ms, base_ms, hits_n in per_query:

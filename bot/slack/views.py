@@ -18,18 +18,20 @@ PAGE = 5
 SNIPPET_MAX = 400
 Blocks = list[dict[str, Any]]
 
-HELP = "\n".join([
-    "*`/hubnews` — search the stories hubnews has seen*",
-    "• `/hubnews Yizhuang` — best matches first (relevance and recency); copies are folded "
-    "into the first story",
-    "• Filters: `tag:ai`  `source:scmp.com`  `since:7d`  `before:2020-11-01`  "
-    '`"quoted phrase"`  `a OR b`; Chinese works (`亦庄`)',
-    "• `/hubnews why <story link or key>` — why it was tagged, or folded as a copy",
-    "• `/hubnews feeds` — the feeds and their health",
-    "Admins: `/hubnews feeds add <url> [name]`, `/hubnews feeds remove <name>`, "
-    "`/hubnews feeds enable <name>`, `/hubnews follow tag:ai` / `/hubnews unfollow` "
-    "(in the channel to route to)",
-])
+HELP = "\n".join(
+    [
+        "*`/hubnews` — search the stories hubnews has seen*",
+        "• `/hubnews Yizhuang` — best matches first (relevance and recency); copies are folded "
+        "into the first story",
+        "• Filters: `tag:ai`  `source:scmp.com`  `since:7d`  `before:2020-11-01`  "
+        '`"quoted phrase"`  `a OR b`; Chinese works (`亦庄`)',
+        "• `/hubnews why <story link or key>` — why it was tagged, or folded as a copy",
+        "• `/hubnews feeds` — the feeds and their health",
+        "Admins: `/hubnews feeds add <url> [name]`, `/hubnews feeds remove <name>`, "
+        "`/hubnews feeds enable <name>`, `/hubnews follow tag:ai` / `/hubnews unfollow` "
+        "(in the channel to route to)",
+    ]
+)
 
 
 def section(text: str) -> dict[str, Any]:

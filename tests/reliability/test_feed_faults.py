@@ -76,8 +76,6 @@ def test_fault_is_bounded_named_and_isolated(
     expected: str | None,
     request: pytest.FixtureRequest,
 ) -> None:
-    if path in {"/bomb", "/big"} and "slow" not in request.config.getoption("-m"):
-        pytest.skip("large bodies run with -m slow")
     outcomes, store, elapsed, peak = poll_two(faults, tmp_path, path)
     faulty, healthy = outcomes  # type: ignore[misc]
     print(
