@@ -118,6 +118,28 @@ class Pacer:
         self._ready[channel] = max(self.ready_at(channel), self.clock() + seconds)
 
 
+def post(
+    client: WebClient,
+    channel: str,
+    blocks: list[dict],
+    text: str,
+    payload: dict[str, Any],
+    *,
+    thread_ts: str | None = None,
+) -> Any:
+    """One message as hubnews posts them: no unfurls, the story keys in its metadata (which
+    is how a post whose fate is unknown is found again in the channel's history)."""
+    return client.chat_postMessage(
+        channel=channel,
+        text=text,
+        blocks=blocks,
+        thread_ts=thread_ts,
+        unfurl_links=False,
+        unfurl_media=False,
+        metadata={"event_type": EVENT_TYPE, "event_payload": payload},
+    )
+
+
 def make_client(
     token: str, *, base_url: str = "https://slack.com/api/", timeout: int = 15
 ) -> WebClient:
@@ -405,15 +427,7 @@ class _Cycle:
         self.pacer.wait(channel)
         self.store.mark_posting(ids, self.now())
         try:
-            answer = self.client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata={"event_type": EVENT_TYPE, "event_payload": payload},
-            )
+            answer = post(self.client, channel, blocks, text, payload, thread_ts=thread_ts)
         except (SlackClientError, *NETWORK_ERRORS) as exc:
             self.pacer.sent(channel)
             return self._failed(rows, classify(exc))

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot import digest
 from bot.config import Config, Route
-from bot.deliver import EVENT_TYPE, NETWORK_ERRORS, TOKEN_FIXES, deliver
+from bot.deliver import NETWORK_ERRORS, TOKEN_FIXES, deliver, post
 from bot.health import Health, metrics
 from bot.poller import kv
 from bot.render import escape
@@ -129,15 +129,7 @@ class SlackSink:
         return report.posted
 
     def send(self, channel: str, blocks: list[dict], text: str, keys: list[str]) -> str:
-        payload = {"key": keys[0], "keys": keys}
-        answer = self.client.chat_postMessage(
-            channel=channel,
-            text=text,
-            blocks=blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-            metadata={"event_type": EVENT_TYPE, "event_payload": payload},
-        )
+        answer = post(self.client, channel, blocks, text, {"key": keys[0], "keys": keys})
         return str(answer["ts"])
 
     def notify(self, text: str) -> None:
