@@ -212,7 +212,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
             "no feeds to poll", hint="add [[feeds]] to the config or pass --feed URL_OR_PATH"
         )
     store = Store(cfg.database)
-    pipeline = Pipeline(cfg, store, dry_run=args.dry_run)
+    pipeline = Pipeline(cfg, store, dry_run=args.dry_run, report_known=True)
     failed = 0
     try:
         with _progress(len(feeds)) as advance:
@@ -424,7 +424,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _demo_poll(cfg: config.Config) -> list[Outcome]:
     store = Store(cfg.database)
-    pipeline = Pipeline(cfg, store)
+    pipeline = Pipeline(cfg, store, report_known=True)
     try:
         outcomes = list(pipeline.poll(cfg.feeds))
     finally:

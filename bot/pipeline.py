@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,10 +62,12 @@ class Pipeline:
         store: Store,
         *,
         dry_run: bool = False,
+        report_known: bool = False,
         transport: httpx.BaseTransport | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config, self.store, self.dry_run, self.now = config, store, dry_run, now
+        self.report_known = report_known  # load stored decisions for stories seen before
         self.client = make_client(config.limits, transport)
         self.taxonomy: Taxonomy = load_taxonomy(config.taxonomy)
         self.deduper = Deduper(config.dedup.window, config.dedup.thresholds)
@@ -120,13 +122,16 @@ class Pipeline:
             return Outcome(feed, not_modified=True)
         parsed = parse(fetched, feed.name, feed.name)
         self.routes = (*self.config.routes, *self.store.slack_routes())
-        processed = [self.take(story) for story in parsed.stories]
+        known = self.store.known_keys([story.key for story in parsed.stories])
+        processed = [self.take(story, known) for story in parsed.stories]
         self.remember(feed, fetched, parsed)
         return Outcome(feed, processed, problem=parsed.problem, ttl_minutes=parsed.ttl_minutes)
 
-    def take(self, story: Story) -> Processed:
-        if self.store.has(story.key):
-            return Processed(self.store.get_story(story.key) or story, new=False)
+    def take(self, story: Story, known: Collection[str] | None = None) -> Processed:
+        """Decide about one story; `known` = the stored keys among its feed's, when looked up."""
+        if story.key in known if known is not None else self.store.has(story.key):
+            stored = self.store.get_story(story.key) if self.report_known else None
+            return Processed(stored or story, new=False)
         story = story.with_(duplicate=self.deduper.check(story))
         story = tag_story(story, self.taxonomy, self.config.tag_thresholds)
         story = story.with_(summary=summarize(story))

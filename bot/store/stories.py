@@ -70,6 +70,16 @@ class StoriesMixin(StoreBase):
         found = db.execute("SELECT cluster_id FROM stories WHERE key = ?", (key,)).fetchone()
         return found["cluster_id"] if found else None
 
+    def known_keys(self, keys: list[str]) -> set[str]:
+        """Which of these keys are stored (one query per 500 keys)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._rows(f"SELECT key FROM stories WHERE key IN ({marks})", chunk)
+            found.update(row["key"] for row in rows)
+        return found
+
     def has(self, key: str) -> bool:
         return self._one("SELECT 1 FROM stories WHERE key = ?", (key,)) is not None
 
