@@ -308,3 +308,13 @@ def test_feedback_buttons_record_verdicts(running: Running) -> None:
 def test_healthz_answers(running: Running) -> None:
     response = httpx.get(f"{running.url}/healthz", timeout=5)
     assert response.status_code == 200 and response.json() == {"ok": True}
+
+
+def test_a_request_without_signature_headers_is_refused(running: Running) -> None:
+    response = httpx.post(
+        f"{running.url}/slack/events",
+        timeout=10,
+        content=b"command=%2Fhubnews&text=Yizhuang&user_id=U1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 401
