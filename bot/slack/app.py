@@ -32,8 +32,7 @@ def build_app(
     token = config.secrets.bot_token
     client = client or WebClient(token=token, base_url=config.slack_api_url)
     app = App(
-        token=token,
-        client=client,
+        client=client,  # carries the token
         signing_secret=config.secrets.signing_secret or "",
         token_verification_enabled=False,
         process_before_response=False,
