@@ -30,14 +30,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakes.feed_server import FeedServer  # noqa: E402
-from fakes.slack_api import FakeSlack  # noqa: E402
-
 from bot import config  # noqa: E402
 from bot.pipeline import Pipeline  # noqa: E402
 from bot.slack.app import build_app  # noqa: E402
 from bot.slack.server import http_app, serve_http  # noqa: E402
 from bot.store import Store  # noqa: E402
+
+from fakes.feed_server import FeedServer  # noqa: E402
+from fakes.slack_api import FakeSlack  # noqa: E402
 
 SECRET = "load-test-secret"
 WORDS = [
