@@ -1,0 +1,196 @@
+"""The operator's commands: check, feeds, run, eval, backup."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from bot import config
+from bot.cli.common import OK, err, load_config, out, span
+from bot.errors import ConfigError, StoreError
+from bot.store import Store
+
+# ---------------------------------------------------------------- check, feeds
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    out.print(f"[green]config OK[/]: {cfg.path or 'built-in default'}")
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("database", str(cfg.database))
+    table.add_row("feeds", str(len(cfg.feeds)))
+    for feed in cfg.feeds:
+        state = "" if feed.enabled else " (disabled)"
+        table.add_row("", f"{feed.name}  {feed.url}  every {span(feed.interval)}{state}")
+    table.add_row("routes", str(len(cfg.routes)))
+    for route in cfg.routes:
+        table.add_row(
+            "", f"{route.channel}  tags: {', '.join(route.tags) or 'any'}  mode: {route.mode}"
+        )
+    table.add_row("alert_max_age", span(cfg.alert_max_age))
+    table.add_row("retention", span(cfg.retention))
+    for name, value in cfg.secrets.summary().items():
+        table.add_row(name, config.redacted(value))
+    out.print(table)
+    for warning in cfg.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    return OK
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    store = Store(cfg.database)
+    try:
+        statuses = {status.name: status for status in store.feeds()}
+    finally:
+        store.close()
+    table = Table("feed", "state", "last ok", "failures", "problem")
+    for feed in cfg.feeds:
+        status = statuses.pop(feed.name, None)
+        table.add_row(*_feed_row(feed.name, status, feed.enabled))
+    for name, status in statuses.items():
+        table.add_row(*_feed_row(f"{name} ({status.origin})", status, status.enabled))
+    out.print(table)
+    return OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot import service
+
+    cfg = load_config(args)
+    for warning in cfg.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    return service.run(
+        cfg,
+        port=args.port,
+        metrics_port=args.metrics_port,
+        log_level="debug" if args.verbose else "info",
+    )
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot import evaluate
+    from bot.classify import load_taxonomy
+
+    cfg = load_config(args)
+    if args.feedback:
+        return _eval_feedback(cfg)
+    folder = Path(args.devset)
+    if not (folder / "devset.jsonl").is_file():
+        raise ConfigError(
+            f"no dev set at {folder}",
+            hint="run from the repository root or pass --devset tests/classify_devset",
+        )
+    items, skipped = evaluate.load_devset(
+        folder, Path(args.corpus), None if args.split == "all" else args.split
+    )
+    report = evaluate.evaluate(items, load_taxonomy(cfg.taxonomy), thresholds=cfg.tag_thresholds)
+    table = Table(
+        "tag",
+        "precision",
+        "recall",
+        "F1",
+        "tp",
+        "fp",
+        "fn",
+        title=f"{report.items} items ({args.split}), macro-F1 {report.macro_f1:.3f}",
+    )
+    for tag in report.tags.values():
+        table.add_row(
+            tag.tag,
+            f"{tag.precision:.3f}",
+            f"{tag.recall:.3f}",
+            f"{tag.f1:.3f}",
+            str(tag.tp),
+            str(tag.fp),
+            str(tag.fn),
+        )
+    out.print(table)
+    for tag in report.tags.values():
+        for label, misses in (
+            ("false positive", tag.false_positives),
+            ("missed", tag.false_negatives),
+        ):
+            for miss in misses:
+                out.print(
+                    f"[yellow]{tag.tag} {label}[/]: {escape(miss.title)} "
+                    f"[dim]{escape('; '.join(miss.evidence))}[/]"
+                )
+    for reason in skipped:
+        err.print(f"[yellow]skipped:[/] {escape(reason)}")
+    return OK
+
+
+def _eval_feedback(cfg: config.Config) -> int:
+    from bot import evaluate
+
+    store = Store(cfg.database)
+    try:
+        verdicts = [v for v in store.verdicts() if v.tag]
+        keys = {v.story_key for v in verdicts}
+        tags = {key: story.tag_ids for key in keys if (story := store.get_story(key))}
+    finally:
+        store.close()
+    report = evaluate.feedback_agreement(
+        [(v.story_key, v.tag or "", v.verdict, v.user, v.at) for v in verdicts], tags
+    )
+    if not report.verdicts:
+        out.print("No verdicts recorded yet: the 👍/👎 buttons on alerts record them.")
+        return OK
+    table = Table(
+        "tag",
+        "verdicts",
+        "agreement",
+        "👍 tagged",
+        "👎 tagged",
+        "👍 untagged",
+        title=f"{report.verdicts} verdicts, agreement {report.agreement:.0%}",
+    )
+    for tag in report.tags.values():
+        table.add_row(
+            tag.tag,
+            str(tag.verdicts),
+            f"{tag.agreement:.0%}",
+            str(tag.relevant_on_tagged),
+            str(tag.not_relevant_on_tagged),
+            str(tag.relevant_on_untagged),
+        )
+    out.print(table)
+    return OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    if not Path(cfg.database).exists():
+        raise StoreError(
+            f"no database at {cfg.database}",
+            hint="check --db or the config's `database`; nothing has been stored yet",
+        )
+    store = Store(cfg.database)
+    try:
+        target = store.backup(args.path)
+        count = store.count_stories()
+    finally:
+        store.close()
+    out.print(
+        f"[green]backup written[/]: {target} ({count} stories). Restore: stop hubnews, "
+        f"copy it over {cfg.database}, start hubnews."
+    )
+    return OK
+
+
+def _feed_row(name: str, status: Any, enabled: bool) -> list[str]:
+    if status is None:
+        return [name, "never polled" if enabled else "disabled", "", "", ""]
+    state = (
+        "ok"
+        if status.enabled and not status.consecutive_failures
+        else ("disabled" if not status.enabled else "failing")
+    )
+    last_ok = status.last_ok.strftime("%Y-%m-%d %H:%M") if status.last_ok else "never"
+    problem = status.disabled_reason or status.last_error or status.last_problem or ""
+    return [name, state, last_ok, str(status.consecutive_failures), problem[:80]]

@@ -1,0 +1,37 @@
+"""What every command shares: exit codes, the two consoles, loading the config."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from rich.console import Console
+
+from bot import config
+
+OK, FAILED, USAGE = 0, 1, 2
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EPILOG = (
+    "exit codes: 0 success; 1 something failed (poll: at least one feed failed, each "
+    "reported on stderr); 2 usage or configuration error"
+)
+
+
+def load_config(args: argparse.Namespace) -> config.Config:
+    """The config named by --config (or the default), with --db applied."""
+    cfg = config.load(args.config or config.default_path())
+    if getattr(args, "db", None):
+        cfg = replace(cfg, database=Path(args.db).expanduser().resolve())
+    return cfg
+
+
+def span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -1,0 +1,98 @@
+"""`hubnews demo`: a full cycle on the bundled samples, alerts printed as Slack shows them."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from rich.markup import escape
+
+from bot import config
+from bot.cli.common import FAILED, OK, load_config, out
+from bot.cli.poll import report_outcome
+from bot.cli.search import print_hits
+from bot.pipeline import Outcome, Pipeline, Processed
+from bot.query import parse_query
+from bot.store import Store
+
+# ---------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot import demo
+
+    base = load_config(args)
+    folder = None if args.db else tempfile.TemporaryDirectory(prefix="hubnews-demo-")
+    database = Path(args.db) if args.db else Path(folder.name) / "demo.db"  # type: ignore[union-attr]
+    try:
+        with demo.serve() as url:
+            cfg = demo.demo_config(url, database, base)
+            out.print(
+                f"[bold]hubnews demo[/] — {len(cfg.feeds)} bundled feeds served at {url}; "
+                f"database {database}"
+            )
+            out.print(
+                "[dim]No Slack token is set: alerts are printed here as they would read "
+                f"in Slack. Items of any age are alerted in the demo (alert_max_age "
+                f"{cfg.alert_max_age.days}d).[/]\n"
+            )
+            outcomes = _demo_poll(cfg)
+        _demo_alerts(outcomes)
+        store = Store(database)
+        try:
+            out.rule("search: /hubnews Yizhuang")
+            print_hits("Yizhuang", store.search(parse_query("Yizhuang")), [])
+            out.print(
+                f"\n[dim]{store.count_stories()} stories stored. Try: hubnews search "
+                f"--db {database} 'tag:ai' (with --db to keep the database).[/]"
+            )
+        finally:
+            store.close()
+    finally:
+        if folder:
+            folder.cleanup()
+    return FAILED if any(o.error for o in outcomes) else OK
+
+
+def _demo_poll(cfg: config.Config) -> list[Outcome]:
+    store = Store(cfg.database)
+    pipeline = Pipeline(cfg, store, report_known=True)
+    try:
+        outcomes = list(pipeline.poll(cfg.feeds))
+    finally:
+        pipeline.close()
+        store.close()
+    for outcome in outcomes:
+        report_outcome(outcome, as_json=False)
+    return outcomes
+
+
+def _demo_alerts(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        for processed in outcome.new:
+            story = processed.story
+            if story.duplicate:
+                out.print(
+                    f"\n[dim]↳ folded copy[/] {escape(story.title)} "
+                    f"[dim]({escape(story.source.title)})[/]\n"
+                    f"  [dim]thread reply under the original: +1 source — "
+                    f"{escape(story.duplicate.reason)}[/]"
+                )
+            elif processed.channels:
+                print_alert(processed)
+
+
+def print_alert(processed: Processed) -> None:
+    story = processed.story
+    when = story.published.strftime("%d %b %Y %H:%M UTC") if story.published else "undated"
+    out.rule(" ".join(processed.channels), align="left")
+    out.print(f"[bold]{escape(story.title)}[/]")
+    out.print(f"[dim]{escape(story.source.title)} ({escape(story.source.domain)}) · {when}[/]")
+    for tag in story.tags:
+        why = ", ".join(f"{e.text} ({e.where})" for e in tag.evidence[:4])
+        out.print(f"[cyan]{tag.id}[/] [dim]{tag.score:.2f} · {escape(why)}[/]")
+    out.print(escape(story.summary or story.description[:300]))
+    if story.url:
+        out.print(f"[blue]{escape(story.url)}[/]")
+    out.print("[dim][👍 Relevant] [👎 Not relevant] [Why?][/]")
