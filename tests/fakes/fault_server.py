@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import threading
@@ -56,6 +57,18 @@ class FaultServer:
         self.silent = socket.socket()
         self.silent.bind(("127.0.0.1", 0))
         self.silent.listen(1)
+        # A listening socket whose backlog is full: new connections are never completed
+        # (the kernel drops the SYNs), which is a connect timeout without leaving loopback.
+        self.full = socket.socket()
+        self.full.bind(("127.0.0.1", 0))
+        self.full.listen(0)
+        self._fillers: list[socket.socket] = []
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):  # the connection completes later, or never
+                filler.connect(self.full.getsockname())
+            self._fillers.append(filler)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
@@ -64,10 +77,15 @@ class FaultServer:
     def silent_url(self) -> str:
         return f"http://127.0.0.1:{self.silent.getsockname()[1]}/feed"
 
+    @property
+    def unreachable_url(self) -> str:
+        return f"http://127.0.0.1:{self.full.getsockname()[1]}/feed"
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-        self.silent.close()
+        for sock in (self.silent, self.full, *self._fillers):
+            sock.close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         owner = self

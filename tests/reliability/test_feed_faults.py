@@ -40,12 +40,14 @@ CASES = [  # path, what the error must say (None: the feed parses, with a proble
     ("/xxe", None),
     ("/empty", "empty"),
     ("/garbage", "not a feed"),
-    ("SILENT", "timeout"),
+    ("SILENT", "read timeout"),
+    ("UNREACHABLE", "connect timeout"),
 ]
 
 
 def poll_two(faults: FaultServer, tmp_path: Path, path: str) -> tuple[object, Store, float, int]:
-    url = faults.silent_url if path == "SILENT" else faults.url(path)
+    special = {"SILENT": faults.silent_url, "UNREACHABLE": faults.unreachable_url}
+    url = special.get(path) or faults.url(path)
     feeds = (config.Feed("faulty", url), config.Feed("healthy", faults.url("/good")))
     base = config.load(None, environ={})
     cfg = replace(
