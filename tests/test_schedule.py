@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from bot.pipeline import Pipeline
 from bot.schedule import Scheduler, Timing, start
 from bot.store import Store
 
+from fakes import wait_for
 from fakes.feed_server import FeedServer
 from fakes.slack_api import FakeSlack
 
@@ -33,15 +33,6 @@ def write_config(
     path = tmp_path / "hubnews.toml"
     path.write_text(text, encoding="utf-8")
     return config.load(path, environ={})
-
-
-def wait_for(check: Callable[[], object], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,26 +21,12 @@ from bot.config import Secrets
 from bot.errors import ConfigError, HubnewsError
 from bot.schedule import Timing
 
+from fakes import wait_for
 from fakes.feed_server import FeedServer
 from fakes.slack_api import FakeSlack
 
 FAST = Timing(deliver_every=0.2, sync_every=0.5, jitter=0.0)
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(check: Callable[[], object], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def write_config(tmp_path: Path, feeds: dict[str, str]) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -116,12 +115,6 @@ class Running:
         return json.dumps(answer.get("blocks", []), ensure_ascii=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def running(slack_api: FakeSlack, tmp_path: Path) -> Iterator[Running]:
     feeds = (
@@ -154,7 +147,7 @@ def running(slack_api: FakeSlack, tmp_path: Path) -> Iterator[Running]:
             content="亦庄 经济技术开发区 人工智能",
         )
     )
-    port, stop, started = _free_port(), threading.Event(), threading.Event()
+    port, stop, started = free_port(), threading.Event(), threading.Event()
     asgi = http_app(build_app(cfg, store), lambda: (True, {"ok": True}))
     thread = threading.Thread(
         target=serve_http,

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fakes import free_port, wait_for
 from fakes.feed_server import FeedServer
 from fakes.slack_api import FakeSlack
 
@@ -29,25 +29,10 @@ def feeds() -> Iterator[FeedServer]:
     server.stop()
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _spawn(config: Path, slack: FakeSlack) -> subprocess.Popen[bytes]:
     code = (
         "import sys; from bot import config, service; from bot.schedule import Timing; "
-        f"sys.exit(service.run(config.load({str(config)!r}), port={_port()}, "
+        f"sys.exit(service.run(config.load({str(config)!r}), port={free_port()}, "
         "timing=Timing(deliver_every=0.2, jitter=0.0), log_level=None))"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HUBNEWS_"))}
@@ -88,7 +73,7 @@ def test_kill_9_mid_delivery_then_restart_posts_every_alert_exactly_once(
     slack_api.fail("chat.postMessage", times=10_000, delay=0.05)  # a slow Slack
     first = _spawn(config, slack_api)
     try:
-        assert _wait(lambda: sum(_keys(slack_api).values()) >= 30, 60), "delivery never began"
+        assert wait_for(lambda: sum(_keys(slack_api).values()) >= 30, 60), "delivery never began"
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -98,7 +83,7 @@ def test_kill_9_mid_delivery_then_restart_posts_every_alert_exactly_once(
     assert posted_before < ALERTS  # the crash really interrupted the delivery
     second = _spawn(config, slack_api)
     try:
-        assert _wait(lambda: len(_keys(slack_api)) >= ALERTS, 120), "not all alerts arrived"
+        assert wait_for(lambda: len(_keys(slack_api)) >= ALERTS, 120), "not all alerts arrived"
         time.sleep(1.0)  # let any duplicate show up
     finally:
         second.send_signal(signal.SIGTERM)
