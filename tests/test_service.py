@@ -21,7 +21,7 @@ from bot.config import Secrets
 from bot.errors import ConfigError, HubnewsError
 from bot.schedule import Timing
 
-from fakes import wait_for
+from fakes import free_port, wait_for
 from fakes.feed_server import FeedServer
 from fakes.slack_api import FakeSlack
 

@@ -27,6 +27,7 @@ from bot.slack.server import http_app, serve_http
 from bot.store import Store
 from bot.story import Source, Story
 
+from fakes import free_port
 from fakes.slack_api import FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
