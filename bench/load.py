@@ -12,8 +12,6 @@ Baseline, in the same process: the same 50 queries with no poll running.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import resource
 import socket
 import sys
@@ -37,7 +35,7 @@ from bot.slack.server import http_app, serve_http  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 from fakes.feed_server import FeedServer  # noqa: E402
-from fakes.slack_api import FakeSlack  # noqa: E402
+from fakes.slack_api import FakeSlack, signed_headers  # noqa: E402
 
 SECRET = "load-test-secret"
 WORDS = [
@@ -64,20 +62,12 @@ def command(url: str, slack: FakeSlack, n: int) -> tuple[float, str]:
             "response_url": slack.response_url(f"q{n}"),
         }
     )
-    stamp = str(int(time.time()))
-    signature = (
-        "v0=" + hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    )
     started = time.perf_counter()
     httpx.post(
         f"{url}/slack/events",
         content=body.encode(),
         timeout=30,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature,
-        },
+        headers=signed_headers(SECRET, body),
     )
     return time.perf_counter() - started, f"q{n}"
 

@@ -23,7 +23,7 @@ from bot.schedule import Timing
 
 from fakes import free_port, wait_for
 from fakes.feed_server import FeedServer
-from fakes.slack_api import FakeSlack
+from fakes.slack_api import FakeSlack, signed_headers
 
 FAST = Timing(deliver_every=0.2, sync_every=0.5, jitter=0.0)
 ROOT = Path(__file__).resolve().parents[1]
@@ -309,8 +309,6 @@ def test_http_mode_polls_posts_and_answers_hubnews(
     tmp_path: Path, feeds: FeedServer, slack_api: FakeSlack
 ) -> None:
     """The whole service: feeds on loopback, Slack faked at the Web API, commands over HTTP."""
-    import hashlib
-    import hmac
     from urllib.parse import urlencode
 
     env = {
@@ -336,18 +334,10 @@ def test_http_mode_polls_posts_and_answers_hubnews(
                 "response_url": slack_api.response_url("e2e"),
             }
         )
-        stamp = str(int(time.time()))
-        signature = (
-            "v0=" + hmac.new(b"s3cret", f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-        )
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/slack/events",
             data=body.encode(),
-            headers={
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": signature,
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
+            headers=signed_headers("s3cret", body),
         )
         assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200)
         with urllib.request.urlopen(request, timeout=5) as answer:

@@ -3,8 +3,6 @@ to the running app (Bolt + Starlette on uvicorn), with a loopback Slack Web API 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -28,7 +26,7 @@ from bot.store import Store
 from bot.story import Source, Story
 
 from fakes import free_port
-from fakes.slack_api import FakeSlack
+from fakes.slack_api import FakeSlack, signed_headers
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
@@ -45,22 +43,11 @@ class Running:
         self, form: dict[str, str], *, secret: str = SECRET, age: float = 0.0, tamper: bool = False
     ) -> httpx.Response:
         body = urlencode(form)
-        stamp = str(int(time.time() - age))
-        signature = (
-            "v0="
-            + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-        )
+        headers = signed_headers(secret, body, age=age)
         if tamper:
             body = body.replace("Yizhuang", "Beijing")
         return httpx.post(
-            f"{self.url}/slack/events",
-            content=body.encode(),
-            timeout=10,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": signature,
-            },
+            f"{self.url}/slack/events", content=body.encode(), timeout=10, headers=headers
         )
 
     def command(

@@ -15,6 +15,8 @@ Slash-command `response_url`s point at `fake.response_url(id)`; payloads land in
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import socket
 import struct
@@ -317,6 +319,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except ConnectionError:  # the client gave up (a timeout test): nothing to tell it
             self.close_connection = True
+
+
+def signed_headers(secret: str, body: str, *, age: float = 0.0) -> dict[str, str]:
+    """The headers Slack sends with a request body: timestamp and v0 HMAC-SHA256 signature."""
+    stamp = str(int(time.time() - age))
+    mac = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": "v0=" + mac.hexdigest(),
+    }
 
 
 @pytest.fixture
