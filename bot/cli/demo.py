@@ -44,8 +44,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             out.rule("search: /hubnews Yizhuang")
             print_hits("Yizhuang", store.search(parse_query("Yizhuang")), [])
             out.print(
-                f"\n[dim]{store.count_stories()} stories stored. Try: hubnews search "
-                f"--db {database} 'tag:ai' (with --db to keep the database).[/]"
+                f"\n[dim]{store.count_stories()} stories stored"
+                + (
+                    f" in {database}. Try: hubnews search --db {database} 'tag:ai'[/]"
+                    if args.db
+                    else " in a temporary database. To keep it: hubnews demo --db "
+                    "demo.db, then hubnews search --db demo.db 'tag:ai'[/]"
+                )
             )
         finally:
             store.close()
