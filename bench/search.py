@@ -2,8 +2,9 @@
 
 Stories are sentence mixes of the BBC corpus (../shared/corpus/articles/bbc.jsonl, read in
 place): each takes 6-12 sentences from random articles of one category under one of the
-category's titles, with a random date in the last 400 days; one in ten is a copy (a
-truncated re-publication) folded into its original's cluster, as dedup would.
+category's titles; they arrive in date order over 400 days (as a real store fills up) and are
+tagged by the real classifier; one in ten is a copy (a truncated re-publication) folded into
+its original's cluster, as dedup would.
 
     python bench/search.py [--stories 1000000] [--db PATH] [--repeat 5]
 
@@ -23,6 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.classify import load_taxonomy, tag_story
 from bot.query import parse_query
 from bot.store import Store
 from bot.store.search import fts_expression
@@ -68,6 +70,8 @@ def load_corpus() -> dict[str, tuple[list[str], list[str]]]:
 
 def stories(count: int, corpus: dict[str, tuple[list[str], list[str]]]) -> list[Story]:
     rng = random.Random(7)
+    taxonomy = load_taxonomy()
+    span = timedelta(days=400) / count
     categories = sorted(corpus)
     made: list[Story] = []
     for n in range(count):
@@ -91,10 +95,11 @@ def stories(count: int, corpus: dict[str, tuple[list[str], list[str]]]) -> list[
                 url=f"https://news.example/{category}/{n}",
                 title=rng.choice(titles),
                 source=Source(f"bbc-{category}", f"BBC {category}", "bbc.co.uk"),
-                published=NOW - timedelta(minutes=rng.randint(0, 400 * 1440)),
+                published=NOW - span * (count - n) + timedelta(minutes=rng.randint(0, 60)),
                 content=body,
             )
         )
+        made[-1] = tag_story(made[-1], taxonomy)
     return made
 
 
