@@ -193,3 +193,29 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
         Store(path)
     assert type(caught.value).__name__ == "StoreError"
     assert "backup" in caught.value.hint  # type: ignore[attr-defined]
+
+
+def test_migration_005_moves_existing_tags_into_the_full_text_index(tmp_path: Path) -> None:
+    """A database made before facets existed keeps its tag filters working after the upgrade."""
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    for number, _name, sql in migrations():
+        if number <= 4:
+            old.executescript(sql)
+    old.execute("PRAGMA user_version = 4")
+    old.execute(
+        "INSERT INTO stories (id, key, url, title, feed, source_title, domain, "
+        "first_seen, content, cluster_id) VALUES (7, 'k', 'https://x.example/k', "
+        "'Yizhuang hub', 'f', 'F', 'x.example', '2020-10-19T00:00:00Z', 'body', 7)"
+    )
+    old.execute("INSERT INTO story_tags (story_id, tag, score) VALUES (7, 'industrial-policy', 1)")
+    old.execute(
+        "INSERT INTO stories_fts (rowid, title, body, cjk) VALUES (7, 'Yizhuang hub', 'body', '')"
+    )
+    old.commit()
+    old.close()
+    store = Store(path)
+    hits = store.search(parse_query("Yizhuang tag:industrial-policy", now=NOW), now=NOW)
+    assert [h.story.key for h in hits] == ["k"]
+    assert store.search(parse_query("Yizhuang tag:ai", now=NOW), now=NOW) == []
+    store.close()

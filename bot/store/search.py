@@ -25,11 +25,11 @@ from rapidfuzz import fuzz, process
 
 from bot.query import Query
 from bot.store.base import StoreBase, utc_text
-from bot.store.stories import _CJK_RUN, cjk_bigrams, story_from_row
+from bot.store.stories import _CJK_RUN, cjk_bigrams, facet, story_from_row
 from bot.story import Story
 
 MARK_START, MARK_END = "\x02", "\x03"  # around matched words in snippets; renderers style them
-_BM25 = "bm25(stories_fts, 8.0, 1.0, 4.0)"
+_BM25 = "bm25(stories_fts, 8.0, 1.0, 4.0, 0.0)"  # title, body, cjk, facets (no weight)
 _RECENCY = (
     "(1.0 + MAX(0.0, julianday(:now) - julianday(COALESCE(s.published, s.first_seen))) / 90.0)"
 )
@@ -54,11 +54,13 @@ class SearchMixin(StoreBase):
             "limit": limit,
             "offset": offset,
         }
-        where = _filters(query, params)
         match = fts_expression(query)
+        where = _filters(query, params, tags_in_match=match is not None)
         if match:
-            params["match"] = match
-            params["title_match"] = fts_expression(query, "title") or match
+            tags = _tag_clause(query.tags)  # tags narrow the full-text match itself
+            params["match"] = f"({match}) AND {tags}" if tags else match
+            title = fts_expression(query, "title") or match
+            params["title_match"] = f"({title}) AND {tags}" if tags else title
             rows = []
             if offset + limit <= TITLE_POOL // 4:  # first try: a bounded pool of candidates
                 rows = self._rows(_ranked(_BOUNDED_POOL, where), params)
@@ -189,9 +191,13 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _filters(query: Query, params: dict[str, Any]) -> str:
+def _tag_clause(tags: tuple[str, ...]) -> str:
+    return "(" + " OR ".join(f"facets : {_quote(facet(t))}" for t in tags) + ")" if tags else ""
+
+
+def _filters(query: Query, params: dict[str, Any], *, tags_in_match: bool) -> str:
     where = []
-    if query.tags:
+    if query.tags and not tags_in_match:
         names = [f":tag{i}" for i in range(len(query.tags))]
         params.update({f"tag{i}": t for i, t in enumerate(query.tags)})
         where.append(f"s.id IN (SELECT story_id FROM story_tags WHERE tag IN ({', '.join(names)}))")

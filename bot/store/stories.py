@@ -25,6 +25,11 @@ def cjk_bigrams(text: str) -> str:
     return " ".join(grams)
 
 
+def facet(tag: str) -> str:
+    """A tag as one full-text token of the `facets` column (see migration 005)."""
+    return "t" + tag.replace("-", "").replace("_", "")
+
+
 class StoriesMixin(StoreBase):
     def save(
         self, story: Story, *, hold_reason: str | None = None, seen_at: datetime | None = None
@@ -53,8 +58,14 @@ class StoriesMixin(StoreBase):
                     (self._cluster_of(db, story.duplicate_of) or story_id, story_id),
                 )
             db.execute(
-                "INSERT INTO stories_fts (rowid, title, body, cjk) VALUES (?, ?, ?, ?)",
-                (story_id, story.title, story.body, cjk_bigrams(f"{story.title}\n{story.body}")),
+                "INSERT INTO stories_fts (rowid, title, body, cjk, facets) VALUES (?, ?, ?, ?, ?)",
+                (
+                    story_id,
+                    story.title,
+                    story.body,
+                    cjk_bigrams(f"{story.title}\n{story.body}"),
+                    " ".join(facet(tag.id) for tag in story.tags),
+                ),
             )
             db.execute("DELETE FROM story_tags WHERE story_id = ?", (story_id,))
             db.executemany(

@@ -46,6 +46,7 @@ def test_locked_database_fails_the_cycle_clearly_and_the_next_one_stores_everyth
 
 def test_full_disk_is_reported_and_nothing_half_written(tmp_path: Path) -> None:
     cfg, store = setup(tmp_path)
+    store._db.execute("VACUUM")  # no free pages left over from the migrations
     pages = store._db.execute("PRAGMA page_count").fetchone()[0]
     store._db.execute(f"PRAGMA max_page_count = {pages + 2}")  # a disk with almost no room
     pipeline = Pipeline(cfg, store)
