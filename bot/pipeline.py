@@ -28,6 +28,7 @@ from bot.route import channels_for, route
 from bot.store import Store
 from bot.story import Story
 from bot.summarize import summarize
+from bot.tuning import Thresholds, tune_for
 
 log = logging.getLogger(__name__)
 NEVER_HELD = timedelta(hours=24)  # DESIGN: a story from the last 24 h is never held back by age
@@ -74,6 +75,7 @@ class Pipeline:
         self.deduper.load(store.recent(now() - config.dedup.window))
         self._lock = threading.Lock()
         self.routes: tuple[Route, ...] = config.routes  # config routes + Slack-made ones
+        self.tuned: Thresholds = {}  # per-channel tag thresholds learned from votes
 
     def close(self) -> None:
         self.client.close()
@@ -122,6 +124,7 @@ class Pipeline:
             return Outcome(feed, not_modified=True)
         parsed = parse(fetched, feed.name, feed.name)
         self.routes = (*self.config.routes, *self.store.slack_routes())
+        self.tuned = self.tuning()
         known = self.store.known_keys([story.key for story in parsed.stories])
         processed = [self.take(story, known) for story in parsed.stories]
         self.remember(feed, fetched, parsed)
@@ -136,14 +139,23 @@ class Pipeline:
         story = tag_story(story, self.taxonomy, self.config.tag_thresholds)
         story = story.with_(summary=summarize(story))
         held = self.hold_reason(story)
-        deliveries = [] if held else route(story, self.routes)
+        deliveries = [] if held else route(story, self.routes, self.tuned)
         if not self.dry_run:
             with self.store.transaction():  # stored and queued together, or neither
                 self.store.save(story, hold_reason=held)
                 self.store.enqueue(deliveries)
         self.deduper.add(story)
-        channels = () if held else tuple(channels_for(story, self.routes))
+        channels = () if held else tuple(channels_for(story, self.routes, self.tuned))
         return Processed(story, new=True, held=held, channels=channels)
+
+    def tuning(self) -> Thresholds:
+        """The channels' tag thresholds as the team's votes have raised them (bot.tuning)."""
+        return tune_for(
+            self.store.tuning_votes(),
+            self.taxonomy.thresholds,
+            self.config.tag_thresholds,
+            getattr(self.config, "feedback", None),
+        )
 
     def hold_reason(self, story: Story) -> str | None:
         if story.published is None or story.duplicate:

@@ -14,7 +14,8 @@ For each route, in this order:
    thread deliveries whose original has an alert in that channel (`OutboxMixin.enqueue`).
 4. Tags: the story must carry at least one tag; when `route.tags` is not empty, at least one of
    the story's tags must be listed ("any of").
-5. Score: at least one of the matching tags scores `>= route.min_score`.
+5. Score: at least one of the matching tags scores `>= route.min_score`, and at least the
+   channel's threshold for that tag learned from the team's votes (`bot.tuning`), if any.
 
 When several routes send a story to one channel it is delivered there once; `realtime` wins
 over `digest`. Deliveries come out in the order of the routes in the config.
@@ -28,6 +29,9 @@ from urllib.parse import urlsplit
 
 from bot.config import Route
 from bot.story import Story
+from bot.tuning import Thresholds, passes
+
+NO_TUNING: Thresholds = {}
 
 ALERT = "alert"
 THREAD = "thread"
@@ -46,7 +50,7 @@ class Delivery:
     mode: str = REALTIME  # REALTIME or DIGEST
 
 
-def route(story: Story, routes: Sequence[Route]) -> list[Delivery]:
+def route(story: Story, routes: Sequence[Route], tuned: Thresholds = NO_TUNING) -> list[Delivery]:
     """The deliveries of `story` under `routes` (see the module docstring for the rules)."""
     found: dict[str, Delivery] = {}
     for rule in routes:
@@ -56,7 +60,7 @@ def route(story: Story, routes: Sequence[Route]) -> list[Delivery]:
             delivery = Delivery(
                 rule.channel, story.key, THREAD, story.duplicate.original_key, rule.mode
             )
-        elif _tags_pass(story, rule):
+        elif _tags_pass(story, rule, tuned):
             delivery = Delivery(rule.channel, story.key, ALERT, None, rule.mode)
         else:
             continue
@@ -66,15 +70,18 @@ def route(story: Story, routes: Sequence[Route]) -> list[Delivery]:
     return list(found.values())
 
 
-def channels_for(story: Story, routes: Sequence[Route]) -> list[str]:
+def channels_for(story: Story, routes: Sequence[Route], tuned: Thresholds = NO_TUNING) -> list[str]:
     """The channels `story` would be alerted to top-level (always [] for a copy)."""
-    return [d.channel for d in route(story, routes) if d.kind == ALERT]
+    return [d.channel for d in route(story, routes, tuned) if d.kind == ALERT]
 
 
-def _tags_pass(story: Story, rule: Route) -> bool:
+def _tags_pass(story: Story, rule: Route, tuned: Thresholds) -> bool:
     wanted = {tag.lower() for tag in rule.tags}
     matching = [tag for tag in story.tags if not wanted or tag.id.lower() in wanted]
-    return any(tag.score >= rule.min_score for tag in matching)
+    return any(
+        tag.score >= rule.min_score and passes(tuned, rule.channel, tag.id, tag.score)
+        for tag in matching
+    )
 
 
 def _source_passes(story: Story, rule: Route) -> bool:

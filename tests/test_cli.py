@@ -250,10 +250,29 @@ def test_eval_feedback_reports_agreement_with_verdicts(
     main(["poll", "--once", "--config", str(config_file)])
     store = Store(config_file.parent / "hubnews.db")
     key = store.search(parse_query("Yizhuang"))[0].story.key
-    store.record_verdict(key, "relevant", "U1", tags=("ai", "industrial-policy"))
-    store.record_verdict(key, "not_relevant", "U2", tags=("ai",))
+    store.record_verdict(key, "relevant", "U1", channel="C1")
+    store.record_verdict(key, "not_relevant", "U2", channel="C1")
     store.close()
     capsys.readouterr()
     assert main(["eval", "--feedback", "--config", str(config_file)]) == 0
     out = capsys.readouterr().out
-    assert "3 verdicts" in out and "agreement 67%" in out
+    # a vote judges the alert, so it counts for each of the story's two tags
+    assert "4 verdicts" in out and "agreement 50%" in out
+    # one story with a tied vote counts for no channel threshold yet
+    assert "Per-channel thresholds" not in out
+
+
+def test_eval_feedback_shows_each_channels_thresholds_and_their_state(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    from bot.store import Store
+
+    main(["poll", "--once", "--config", str(config_file)])
+    store = Store(config_file.parent / "hubnews.db")
+    key = store.search(parse_query("Yizhuang"))[0].story.key
+    store.record_verdict(key, "not_relevant", "U2", channel="C1")
+    store.close()
+    capsys.readouterr()
+    assert main(["eval", "--feedback", "--config", str(config_file)]) == 0
+    out = capsys.readouterr().out
+    assert "Per-channel thresholds" in out and "too few votes" in out and "C1" in out

@@ -129,3 +129,15 @@ def test_copy_still_respects_source_exclusion():
 
 def test_no_routes_no_deliveries():
     assert route(story(AI), []) == []
+
+
+def test_a_threshold_raised_by_votes_holds_weak_stories_back_in_that_channel_only() -> None:
+    from bot.tuning import Policy, Tuned
+
+    tuned = {("C1", "ai"): Tuned("C1", "ai", 0.5, 0.7, 3, 9, Policy())}
+    routes = [Route(channel="C1", tags=("ai",)), Route(channel="C2", tags=("ai",))]
+    assert channels_for(story({"ai": 0.6}), routes, tuned) == ["C2"]
+    assert channels_for(story({"ai": 0.75}), routes, tuned) == ["C1", "C2"]
+    # another tag the route takes still carries the story to C1
+    both = [Route(channel="C1", tags=("ai", "industrial-policy"))]
+    assert channels_for(story({"ai": 0.6, "industrial-policy": 0.6}), both, tuned) == ["C1"]

@@ -66,13 +66,21 @@ class Running:
         }
         return self.post(form, **kwargs), response_id
 
-    def click(self, action_id: str, value: str, *, user: str = "U123") -> str:
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "U123",
+        channel: str = "C0TECHPOL1",
+        message: dict[str, Any] | None = None,
+    ) -> str:
         response_id = f"r{next(_ids)}"
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user},
             "team": {"id": "T1"},
-            "channel": {"id": "C0TECHPOL1"},
+            "channel": {"id": channel},
             "trigger_id": "1.2.3",
             "response_url": self.fake.response_url(response_id),
             "actions": [
@@ -85,6 +93,8 @@ class Running:
                 }
             ],
         }
+        if message is not None:
+            payload["message"] = message
         assert self.post({"payload": json.dumps(payload)}).status_code == 200
         return response_id
 
@@ -278,7 +288,7 @@ def test_feeds_lists_health(running: Running) -> None:
 def test_feedback_buttons_record_verdicts(running: Running) -> None:
     key = running.store.search(parse_query("Yizhuang"))[0].story.key
     rid = running.click("feedback_relevant", key, user="U7")
-    assert "recorded as *relevant*" in running.text_of(rid)
+    assert "Recorded: *relevant*" in running.text_of(rid)
     verdicts = running.store.verdicts()
     assert {v.tag for v in verdicts} == {"ai", "industrial-policy"}
     assert {(v.verdict, v.user, v.story_key) for v in verdicts} == {("relevant", "U7", key)}
@@ -299,3 +309,69 @@ def test_a_request_without_signature_headers_is_refused(running: Running) -> Non
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 401
+
+
+def _post_alert(running: Running, key: str, channel: str = "C0TECHPOL1") -> dict[str, Any]:
+    """The story's alert, posted in the fake Slack as hubnews posts it; returns the message."""
+    from slack_sdk import WebClient
+
+    from bot.render import render_alert
+
+    story = running.store.get_story(key)
+    assert story is not None
+    blocks, text = render_alert(story)
+    WebClient(token="xoxb-test", base_url=running.fake.url).chat_postMessage(
+        channel=channel, blocks=blocks, text=text
+    )
+    return running.fake.posted(channel)[-1]
+
+
+def _button_labels(message: dict[str, Any]) -> list[str]:
+    return [
+        element["text"]["text"]
+        for block in message["blocks"]
+        if block.get("block_id") == "hubnews_feedback"
+        for element in block["elements"]
+    ]
+
+
+def test_a_vote_shows_its_count_on_the_alert_and_a_second_click_takes_it_back(
+    running: Running,
+) -> None:
+    key = running.store.search(parse_query("Yizhuang"))[0].story.key
+    message = _post_alert(running, key)
+    rid = running.click("feedback_relevant", key, user="U7", message=message)
+    answer = running.text_of(rid)
+    assert "Recorded: *relevant*" in answer and "👍 1 · 👎 0" in answer
+    assert "10 voted stories needed" in answer  # says what the vote does, honestly
+    assert _button_labels(running.fake.posted("C0TECHPOL1")[-1])[:2] == [
+        "👍 Relevant · 1",
+        "👎 Not relevant",
+    ]
+    rid = running.click("feedback_relevant", key, user="U7", message=message)
+    assert "taken back" in running.text_of(rid)
+    assert _button_labels(running.fake.posted("C0TECHPOL1")[-1])[:2] == [
+        "👍 Relevant",
+        "👎 Not relevant",
+    ]
+    assert running.store.vote_counts(key, "C0TECHPOL1") == (0, 0)
+
+
+def test_feedback_command_lists_thresholds_and_only_admins_reset_them(running: Running) -> None:
+    from bot.route import Delivery
+
+    key = running.store.search(parse_query("Yizhuang"))[0].story.key
+    running.store.enqueue([Delivery("C0TECHPOL1", key)])
+    running.store.toggle_vote(key, "not_relevant", "U7", channel="C0TECHPOL1")
+    _, rid = running.command("feedback")
+    assert "ai: threshold 0.50 (untuned: 1 of 10" in running.text_of(rid)
+    _, rid = running.command("why " + key)
+    assert "Thresholds tuned by votes" in running.text_of(rid)
+    _, rid = running.command("feedback reset", user="U123")
+    assert "Only hubnews admins" in running.text_of(rid)
+    assert running.store.tuning_votes()
+    _, rid = running.command("feedback reset", user="UADMIN")
+    assert "no longer tune" in running.text_of(rid)
+    assert running.store.tuning_votes() == []
+    _, rid = running.command("feedback")
+    assert "No votes in this channel yet" in running.text_of(rid)

@@ -127,12 +127,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _eval_feedback(cfg: config.Config) -> int:
     from bot import evaluate
+    from bot.classify import load_taxonomy
+    from bot.tuning import tune_for
 
     store = Store(cfg.database)
     try:
         verdicts = [v for v in store.verdicts() if v.tag]
         keys = {v.story_key for v in verdicts}
         tags = {key: story.tag_ids for key in keys if (story := store.get_story(key))}
+        tuned = tune_for(
+            store.tuning_votes(),
+            load_taxonomy(cfg.taxonomy).thresholds,
+            cfg.tag_thresholds,
+            getattr(cfg, "feedback", None),
+        )
     finally:
         store.close()
     report = evaluate.feedback_agreement(
@@ -160,6 +168,25 @@ def _eval_feedback(cfg: config.Config) -> int:
             str(tag.relevant_on_untagged),
         )
     out.print(table)
+    if tuned:
+        thresholds = Table("channel", "tag", "threshold", "floor", "👍", "👎", "state")
+        for entry in sorted(tuned.values(), key=lambda e: (e.channel, e.tag)):
+            state = (
+                "raised by votes"
+                if entry.raised
+                else ("kept" if entry.counted >= entry.policy.min_votes else "too few votes")
+            )
+            thresholds.add_row(
+                escape(entry.channel),
+                escape(entry.tag),
+                f"{entry.threshold:.3f}",
+                f"{entry.floor:.3f}",
+                str(entry.relevant),
+                str(entry.not_relevant),
+                state,
+            )
+        thresholds.title = "Per-channel thresholds tuned by votes (/hubnews feedback reset undoes)"
+        out.print(thresholds)
     return OK
 
 

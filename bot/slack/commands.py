@@ -32,7 +32,7 @@ from bot.fetch import FetchState, fetch
 from bot.health import metrics
 from bot.parse import parse
 from bot.query import parse_query
-from bot.slack import views
+from bot.slack import feedback, views
 from bot.store import Store
 from bot.urls import canonical_url, domain
 
@@ -71,6 +71,9 @@ def answer(ctx: Context, text: str, user: str, channel: str) -> Answer:
         return feeds(ctx, rest, user)
     if verb in {"follow", "unfollow"}:
         return follow(ctx, verb, rest, user, channel)
+    if verb == "feedback" and len(rest) <= 1:
+        admin = bool(rest) and is_admin(ctx, user)
+        return feedback.command(ctx, rest, user, channel, admin=admin)
     return search(ctx, text)
 
 
@@ -118,7 +121,14 @@ def why(ctx: Context, reference: str) -> Answer:
         return views.message(
             f"No stored story has the link or key `{views.inert(reference, 200)}`."
         )
-    return views.why_view(story, ctx.store.hold_reason(story.key), ctx.store.cluster(story.key))
+    blocks, text = views.why_view(
+        story, ctx.store.hold_reason(story.key), ctx.store.cluster(story.key)
+    )
+    channels = sorted({row.channel for row in ctx.store.outbox_rows(story_key=story.key)})
+    tuning = feedback.why_lines(ctx, story.tag_ids, channels)
+    if tuning:
+        blocks.append(views.context("Thresholds tuned by votes: " + " · ".join(tuning)))
+    return blocks, text
 
 
 def feeds(ctx: Context, args: list[str], user: str) -> Answer:
