@@ -188,7 +188,21 @@ def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     domain = inert(copy.source.domain or copy.source.title or copy.source.feed, 100)
     text = f"Updated: {title}" if update else f"+1 source: {title} — {domain}"
     plain = f"Updated: {_title(copy)}" if update else f"+1 source: {_title(copy)} — {domain}"
-    return [SectionBlock(text=_mrkdwn(text)).to_dict()], _fit(plain, FALLBACK_MAX)
+    blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
+    if copy.key and len(copy.key) <= BUTTON_VALUE_MAX:  # "Not a copy" splits it back out
+        blocks.append(
+            ActionsBlock(
+                block_id="hubnews_copy",
+                elements=[
+                    ButtonElement(
+                        text=PlainTextObject(text="Not a copy", emoji=True),
+                        action_id="not_a_copy",
+                        value=copy.key,
+                    )
+                ],
+            )
+        )
+    return [block.to_dict() for block in blocks], _fit(plain, FALLBACK_MAX)
 
 
 def _batch_line(story: Story) -> str:

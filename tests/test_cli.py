@@ -276,3 +276,21 @@ def test_eval_feedback_shows_each_channels_thresholds_and_their_state(
     assert main(["eval", "--feedback", "--config", str(config_file)]) == 0
     out = capsys.readouterr().out
     assert "Per-channel thresholds" in out and "too few votes" in out and "C1" in out
+
+
+def test_eval_copies_reports_the_copies_the_team_split_out(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    from bot.store import Store
+
+    main(["poll", "--once", "--config", str(config_file)])
+    capsys.readouterr()
+    assert main(["eval", "--copies", "--config", str(config_file)]) == 0
+    assert "1 stories folded as copies; 0 split back out" in capsys.readouterr().out
+    store = Store(config_file.parent / "hubnews.db")
+    [copy] = store.cluster(store.search(parse_query("Yizhuang"))[0].story.key)[1:]
+    assert store.split_copy(copy.key, "U7") is not None
+    store.close()
+    assert main(["eval", "--copies", "--config", str(config_file)]) == 0
+    out = capsys.readouterr().out
+    assert "1 split back out" in out and "agreement 0%" in out and "U7" in out

@@ -251,6 +251,17 @@ def test_thread_reply_names_the_new_source_with_its_link():
     )
 
 
+def test_thread_reply_offers_not_a_copy_for_its_own_key():
+    copy = SEED.with_(key="c-1", source=Source("other", "Other News", "news.example"))
+    blocks, _ = render_thread_reply(copy, update=False)
+    [button] = blocks[-1]["elements"]
+    assert (button["action_id"], button["value"], button["text"]["text"]) == (
+        "not_a_copy",
+        "c-1",
+        "Not a copy",
+    )
+
+
 def test_batch_lists_every_story_within_the_limits():
     stories = [
         SEED.with_(

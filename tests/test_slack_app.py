@@ -375,3 +375,29 @@ def test_feedback_command_lists_thresholds_and_only_admins_reset_them(running: R
     assert running.store.tuning_votes() == []
     _, rid = running.command("feedback")
     assert "No votes in this channel yet" in running.text_of(rid)
+
+
+def _the_copy(running: Running) -> str:
+    original = running.store.search(parse_query("Yizhuang"))[0].story.key
+    [copy] = running.store.cluster(original)[1:]
+    return copy.key
+
+
+def test_not_a_copy_splits_the_copy_out_and_says_where_it_goes(running: Running) -> None:
+    key = _the_copy(running)
+    rid = running.click("not_a_copy", key, user="U7")
+    answer = running.text_of(rid)
+    assert "Split:" in answer and "no longer folded" in answer
+    assert running.store.get_story(key).duplicate is None  # type: ignore[union-attr]
+    assert [v.user for v in running.store.copy_verdicts()] == ["U7"]
+    rid = running.click("not_a_copy", key, user="U7")
+    assert "is not folded as a copy" in running.text_of(rid)
+
+
+def test_split_command_takes_the_copys_link(running: Running) -> None:
+    key = _the_copy(running)
+    story = running.store.get_story(key)
+    assert story is not None
+    _, rid = running.command(f"split <{story.url}>")
+    assert "Split:" in running.text_of(rid)
+    assert running.store.get_story(key).duplicate is None  # type: ignore[union-attr]

@@ -168,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead: agreement between tags and the team's 👍/👎 verdicts",
     )
+    evaluate.add_argument(
+        "--copies",
+        action="store_true",
+        help='instead: the folded copies the team split back out ("Not a copy", /hubnews split)',
+    )
     evaluate.set_defaults(handler=cmd_eval)
 
     backup = sub.add_parser(

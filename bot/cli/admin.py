@@ -79,6 +79,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     if args.feedback:
         return _eval_feedback(cfg)
+    if args.copies:
+        return _eval_copies(cfg)
     folder = Path(args.devset)
     if not (folder / "devset.jsonl").is_file():
         raise ConfigError(
@@ -187,6 +189,42 @@ def _eval_feedback(cfg: config.Config) -> int:
             )
         thresholds.title = "Per-channel thresholds tuned by votes (/hubnews feedback reset undoes)"
         out.print(thresholds)
+    return OK
+
+
+def _eval_copies(cfg: config.Config) -> int:
+    """Agreement with the team on copies: of the copies folded, how many were split back out."""
+    import json
+
+    store = Store(cfg.database)
+    try:
+        folded, split = store.count_copies()
+        verdicts = store.copy_verdicts()
+        titles = {
+            v.story_key: (s.title if (s := store.get_story(v.story_key)) else "") for v in verdicts
+        }
+    finally:
+        store.close()
+    judged = folded + split
+    if not judged:
+        out.print("No copies folded yet.")
+        return OK
+    out.print(
+        f"{judged} stories folded as copies; {split} split back out by the team "
+        f'("Not a copy" or /hubnews split): agreement {(judged - split) / judged:.0%} '
+        "[dim](a copy nobody disputed counts as agreed)[/]"
+    )
+    if verdicts:
+        table = Table("when", "who", "story", "folded because")
+        for verdict in verdicts:
+            reason = json.loads(verdict.match).get("reason", "") if verdict.match else ""
+            table.add_row(
+                verdict.at.strftime("%Y-%m-%d %H:%M"),
+                escape(verdict.user),
+                escape(titles.get(verdict.story_key) or verdict.story_key)[:80],
+                escape(reason)[:120],
+            )
+        out.print(table)
     return OK
 
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import commands, feedback
+from bot.slack import commands, copies, feedback
 from bot.slack.commands import Context
 
 
 def register(app: App, ctx: Context) -> None:
     feedback.register(app, ctx)
+    copies.register(app, ctx)
 
     @app.action("why")
     def why(ack: Ack, action: dict[str, Any], respond: Respond) -> None:

@@ -32,7 +32,7 @@ from bot.fetch import FetchState, fetch
 from bot.health import metrics
 from bot.parse import parse
 from bot.query import parse_query
-from bot.slack import feedback, views
+from bot.slack import copies, feedback, views
 from bot.store import Store
 from bot.urls import canonical_url, domain
 
@@ -71,6 +71,8 @@ def answer(ctx: Context, text: str, user: str, channel: str) -> Answer:
         return feeds(ctx, rest, user)
     if verb in {"follow", "unfollow"}:
         return follow(ctx, verb, rest, user, channel)
+    if verb == "split" and len(rest) == 1:
+        return copies.answer(ctx, _story_key(ctx, rest[0]), user)
     if verb == "feedback" and len(rest) <= 1:
         admin = bool(rest) and is_admin(ctx, user)
         return feedback.command(ctx, rest, user, channel, admin=admin)
@@ -107,6 +109,13 @@ def _post_link(ctx: Context, key: str) -> str | None:
         if _CHANNEL_ID.match(channel):
             return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
     return None
+
+
+def _story_key(ctx: Context, reference: str) -> str:
+    """A story key from what a user pasted: a key, a link (Slack wraps it in <…|…>)."""
+    reference = reference.strip().strip("<>").split("|", 1)[0]
+    story = ctx.store.get_story(reference) or ctx.store.get_story(canonical_url(reference))
+    return story.key if story else reference
 
 
 def why(ctx: Context, reference: str) -> Answer:

@@ -6,7 +6,8 @@
     ├── FeedsMixin     feeds and their fetch state                  (feeds.py)
     ├── OutboxMixin    Slack messages to post and their fate        (outbox.py)
     ├── RoutesMixin    routes added from Slack (/hubnews follow)    (routes.py)
-    └── FeedbackMixin  verdicts from the Slack buttons              (feedback.py)
+    ├── FeedbackMixin  votes from the Slack buttons                 (feedback.py)
+    └── CopiesMixin    copies split back out ("Not a copy")         (copies.py)
 
 `Store(":memory:")` is a throwaway database for tests; `Store(path)` opens (creating and
 migrating) a file in WAL mode.
@@ -15,6 +16,7 @@ migrating) a file in WAL mode.
 from __future__ import annotations
 
 from bot.store.base import StoreBase
+from bot.store.copies import CopiesMixin, CopyVerdict
 from bot.store.feedback import FeedbackMixin, Verdict
 from bot.store.feeds import FeedsMixin, FeedStatus
 from bot.store.outbox import OutboxMixin
@@ -22,10 +24,17 @@ from bot.store.routes import RoutesMixin
 from bot.store.search import Hit, SearchMixin
 from bot.store.stories import StoriesMixin
 
-__all__ = ["FeedStatus", "Hit", "Store", "Verdict"]
+__all__ = ["CopyVerdict", "FeedStatus", "Hit", "Store", "Verdict"]
 
 
 class Store(
-    StoriesMixin, SearchMixin, FeedsMixin, OutboxMixin, RoutesMixin, FeedbackMixin, StoreBase
+    StoriesMixin,
+    SearchMixin,
+    FeedsMixin,
+    OutboxMixin,
+    RoutesMixin,
+    FeedbackMixin,
+    CopiesMixin,
+    StoreBase,
 ):
     pass
