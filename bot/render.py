@@ -37,6 +37,7 @@ BUTTON_VALUE_MAX = 2000
 URL_MAX = 1500  # after encoding; with a 250-char title a link always fits one section
 MAX_BLOCKS = 50
 TAGS_SHOWN = 12
+EVIDENCE_SHOWN = 3  # strongest pieces of evidence shown per tag in an alert
 BATCH_BUDGET = 12_000  # characters of story lines in one batched message
 BATCH_URL_MAX = 500  # longer URLs are left out of batch lines
 
@@ -127,6 +128,26 @@ def tags_line(story: Story) -> str:
     return f"Tags: {shown}{more}"
 
 
+def evidence_lines(story: Story, per_tag: int = EVIDENCE_SHOWN) -> str:
+    """One compact line per tag with its strongest evidence: "ai — Yizhuang (title) · …"."""
+    lines = []
+    for tag in story.tags[:TAGS_SHOWN]:
+        seen: set[str] = set()
+        shown = []
+        for item in sorted(tag.evidence, key=lambda e: -e.weight):
+            text = " ".join(item.text.split())
+            if text and text.casefold() not in seen:
+                seen.add(text.casefold())
+                shown.append(f"{inert(text, 60)} ({inert(item.where, 10)})")
+            if len(shown) == per_tag:
+                break
+        reasons = " · ".join(shown) or "score " + f"{tag.score:.2f}"
+        lines.append(f"*{inert(tag.id, 60)}* — {reasons}")
+    if len(story.tags) > TAGS_SHOWN:
+        lines.append(f"+{len(story.tags) - TAGS_SHOWN} more tags")
+    return "\n".join(lines)
+
+
 def summary_text(story: Story) -> str:
     """The story's summary, else its description trimmed to SUMMARY_MAX characters."""
     text = story.summary or story.description
@@ -161,12 +182,13 @@ def _title(story: Story) -> str:
 
 
 def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[dict], str]:
-    """A story's channel alert: linked title, source and time, tags, summary, buttons."""
+    """A story's channel alert: linked title, source and time, each tag with its strongest
+    evidence, summary, buttons."""
     title = _title(story)
     blocks: list[Block] = [SectionBlock(text=_mrkdwn(f"*{link(story_url(story), title)}*"))]
     context = [_mrkdwn(source_line(story))]
     if story.tags:
-        context.append(_mrkdwn(tags_line(story)))
+        context.append(_mrkdwn(evidence_lines(story)))
     if posted_link and safe_url(posted_link):
         context.append(_mrkdwn(link(posted_link, "View in Slack")))
     blocks.append(ContextBlock(elements=context))

@@ -163,7 +163,7 @@ def test_alert_has_linked_title_source_date_tags_summary_and_buttons():
     assert context == [
         "South China Morning Post (scmp.com) · <!date^1602759600^{date_short_pretty} {time}|"
         "15 Oct 2020 11:00 UTC>",
-        "Tags: ai, industrial-policy",
+        "*ai* — score 0.80\n*industrial-policy* — score 0.90",  # no evidence recorded
     ]
     assert blocks[2]["text"]["text"] == SEED.summary
     buttons = blocks[3]["elements"]
@@ -173,6 +173,30 @@ def test_alert_has_linked_title_source_date_tags_summary_and_buttons():
         ("Why?", "why", SEED.key),
     ]
     assert fallback == "Beijing E-Town sets up US$7.5 billion chip fund — South China Morning Post"
+
+
+def test_alert_shows_each_tags_strongest_evidence_once_and_inert():
+    from bot.story import Evidence
+
+    story = SEED.with_(
+        tags=(
+            Tag(
+                "ai",
+                0.9,
+                (
+                    Evidence("AI hub", "ai hub", "lede", 1.0),
+                    Evidence("artificial intelligence", "artificial intelligence", "title", 2.0),
+                    Evidence("ai hub", "ai hub", "body", 0.5),  # the same words: shown once
+                    Evidence("<!channel> MOST", "most", "body", 0.7),
+                    Evidence("weakest", "w", "body", 0.1),  # beyond the three strongest
+                ),
+            ),
+        )
+    )
+    blocks, _ = render_alert(story)
+    assert blocks[1]["elements"][1]["text"] == (
+        "*ai* — artificial intelligence (title) · AI hub (lede) · &lt;!channel&gt; MOST (body)"
+    )
 
 
 def test_alert_without_summary_uses_a_trimmed_description():
