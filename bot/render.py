@@ -63,6 +63,15 @@ def inert(text: str, limit: int) -> str:
     return escape(_shorten(line, limit)).translate(_FORMATTING)
 
 
+def fallback(text: str, limit: int = FALLBACK_MAX) -> str:
+    """A message's `text` (notification and screen-reader text): one line, `& < >` as entities,
+    invisible characters removed, cut to `limit` without splitting an entity. Every message and
+    ephemeral reply hubnews sends puts its `text` through this, the same defusing as blocks.
+    """
+    line = _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+    return _fit(escape(_shorten(line, limit)), limit)
+
+
 def _shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -176,10 +185,8 @@ def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[
     buttons = _buttons(story.key)
     if buttons is not None:
         blocks.append(buttons)
-    fallback = _fit(
-        f"{title} — {inert(story.source.title or story.source.feed, 100)}", FALLBACK_MAX
-    )
-    return [block.to_dict() for block in blocks], fallback
+    text = fallback(f"{story.title or '(untitled)'} — {story.source.title or story.source.feed}")
+    return [block.to_dict() for block in blocks], text
 
 
 def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
@@ -187,8 +194,10 @@ def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     title = link(story_url(copy), _title(copy))
     domain = inert(copy.source.domain or copy.source.title or copy.source.feed, 100)
     text = f"Updated: {title}" if update else f"+1 source: {title} — {domain}"
-    plain = f"Updated: {_title(copy)}" if update else f"+1 source: {_title(copy)} — {domain}"
-    return [SectionBlock(text=_mrkdwn(text)).to_dict()], _fit(plain, FALLBACK_MAX)
+    raw_title = copy.title or "(untitled)"
+    where = copy.source.domain or copy.source.title or copy.source.feed
+    plain = f"Updated: {raw_title}" if update else f"+1 source: {raw_title} — {where}"
+    return [SectionBlock(text=_mrkdwn(text)).to_dict()], fallback(plain)
 
 
 def _batch_line(story: Story) -> str:

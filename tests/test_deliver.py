@@ -97,7 +97,7 @@ def test_posts_in_order_with_metadata_and_no_unfurls(store, client, slack_api):
     for call, key in zip(calls, "abc", strict=True):
         assert call.params["unfurl_links"] is False and call.params["unfurl_media"] is False
         assert call.params["metadata"] == {
-            "event_type": "hubnews_story",
+            "event_type": "hubnews_story_posted",
             "event_payload": {"key": key},
         }
         assert call.params["text"] == f"Story {key} — South China Morning Post"
@@ -314,7 +314,9 @@ def test_flood_is_posted_as_one_batched_message(store, client, slack_api):
     assert slack_api.calls_to("chat.postMessage")[-1].params["thread_ts"] == batch["ts"]
 
 
-def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api):
+@pytest.mark.parametrize("event_type", ["hubnews_story_posted", "hubnews_story"])
+def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api, event_type):
+    """Also for a post made before the upgrade, under the old event type."""
     library = Library().add(make_story("a"), make_story("b"))
     alerts(store, "C1", "a", "b")
     rows = store.outbox_rows()
@@ -323,7 +325,7 @@ def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api):
     client.chat_postMessage(
         channel="C1",
         text="Story a",
-        metadata={"event_type": "hubnews_story", "event_payload": {"key": "a"}},
+        metadata={"event_type": event_type, "event_payload": {"key": "a"}},
     )
     assert [row.story_key for row in store.in_doubt()] == ["a", "b"]
     assert reconcile(store, client, now=T0) == 1

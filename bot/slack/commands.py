@@ -59,7 +59,39 @@ def register(app: App, ctx: Context) -> None:
         respond(response_type="ephemeral", blocks=blocks, text=text, replace_original=False)
 
 
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def unslack(text: str) -> str:
+    """Command text as the user typed it, decoded once at the edge.
+
+    Slack sends `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;` and wraps what it recognised in markup:
+    `<https://x?a=1&amp;b=2|label>` (a link: its URL, unescaped), `<@U1|ann>` (`@ann`),
+    `<#C1|general>` (`#general`), `<!here>` (`@here`). Entities are decoded after the markup
+    is read, so a typed `&lt;b&gt;` stays the text `<b>` and never becomes markup.
+    """
+    out, last = [], 0
+    for found in _MARKUP.finditer(text):
+        out.append(_entities(text[last : found.start()]))
+        target, _, label = found.group(1).partition("|")
+        if target.startswith(("@", "#")):
+            out.append(target[0] + _entities(label) if label else target)
+        elif target.startswith("!"):
+            out.append("@" + _entities(label or target[1:].split("^")[0]).lstrip("@"))
+        else:
+            out.append(_entities(target))  # a link: keep the URL itself
+        last = found.end()
+    out.append(_entities(text[last:]))
+    return "".join(out)
+
+
+def _entities(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def answer(ctx: Context, text: str, user: str, channel: str) -> Answer:
+    """The answer to `/hubnews <text>`, `text` as Slack sent it (escaped, with markup)."""
+    text = unslack(text)
     words = text.strip().split()
     verb = words[0].lower() if words else "help"
     rest = words[1:]
@@ -100,20 +132,35 @@ def search(ctx: Context, text: str, offset: int = 0) -> Answer:
 
 
 def _post_link(ctx: Context, key: str) -> str | None:
-    for channel, ts in ctx.store.posts_of(key):
-        if _CHANNEL_ID.match(channel):
-            return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    """The permalink of the story's first alert, from chat.getPermalink (cached per post)."""
+    for post in ctx.store.posts_of(key):
+        if post.permalink:
+            return post.permalink
+        channel = post.channel
+        if channel.startswith("#"):
+            channel = ctx.store.channel_id(channel) or ""
+        if ctx.client is None or not _CHANNEL_ID.match(channel):
+            continue
+        try:
+            link = str(ctx.client.chat_getPermalink(channel=channel, message_ts=post.ts)["permalink"])
+        except (SlackApiError, KeyError):
+            continue
+        ctx.store.set_permalink(channel, post.ts, link)
+        return link
     return None
 
 
 def why(ctx: Context, reference: str) -> Answer:
-    reference = reference.strip().strip("<>").split("|", 1)[0]
+    reference = reference.strip().strip("<>")
     if not reference:
         return views.message(
             "Which story? `/hubnews why <story link or key>` — the *Why?* "
             "button on an alert does the same."
         )
-    story = ctx.store.get_story(reference) or ctx.store.get_story(canonical_url(reference))
+    canonical = canonical_url(reference)
+    story = ctx.store.get_story(reference) or (
+        ctx.store.story_by_url(canonical) if canonical else None
+    )
     if story is None:
         return views.message(
             f"No stored story has the link or key `{views.inert(reference, 200)}`."
@@ -140,9 +187,7 @@ def feeds(ctx: Context, args: list[str], user: str) -> Answer:
             f"`/hubnews feeds {action}` needs a {'URL' if action == 'add' else 'feed name'}."
         )
     if action == "add":
-        return add_feed(
-            ctx, rest[0].strip("<>").split("|")[0], rest[1] if len(rest) > 1 else None, user
-        )
+        return add_feed(ctx, rest[0].strip("<>"), rest[1] if len(rest) > 1 else None, user)
     name = rest[0]
     known = ctx.store.feed(name)
     if known is None:

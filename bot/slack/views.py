@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.render import escape, inert, link, source_line, story_url, tags_line
+from bot.render import escape, fallback, inert, link, source_line, story_url, tags_line
 from bot.store import FeedStatus, Hit
 from bot.store.search import MARK_END, MARK_START
 from bot.story import Story
@@ -92,7 +92,7 @@ def search_view(
                 ],
             }
         )
-    return blocks, f"{len(hits)} stories match {query}"[:300]
+    return blocks, fallback(f"{len(hits)} stories match {query}")
 
 
 def _hit_text(number: int, hit: Hit, post: str | None) -> str:
@@ -144,7 +144,7 @@ def why_view(story: Story, hold_reason: str | None, cluster: Sequence[Story]) ->
         blocks.append(section(f"*{len(cluster) - 1} copies folded into it* from {others}"))
     if hold_reason:
         blocks.append(context(f"Not alerted: {inert(hold_reason, 300)}"))
-    return blocks, f"Why: {story.title}"[:300]
+    return blocks, fallback(f"Why: {story.title}")
 
 
 def feeds_view(statuses: Sequence[FeedStatus]) -> tuple[Blocks, str]:
