@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Route
-from bot.deliver import Pacer, deliver, make_client, reconcile
+from bot.deliver import Pacer, deliver, make_client, posted_keys, reconcile
 from bot.route import THREAD, Delivery, route
 from bot.store import Store
 from bot.store.base import StoreBase, now_utc
@@ -501,3 +501,98 @@ def test_cycles_do_not_overlap(store, client, slack_api):
         (0, ["a delivery cycle is already running"])
     ]
     assert keys_posted(slack_api, "C1") == ["a", "b"]
+
+
+# ---------------------------------------------------------------- #name routes and long history
+
+
+@pytest.fixture
+def real_store():
+    made = Store(":memory:")
+    yield made
+    made.close()
+
+
+def test_hash_name_routes_are_posted_and_reconciled_by_id(real_store, client, slack_api):
+    """A post made by name before a crash is found again (history takes ids only)."""
+    from bot.channels import ChannelDirectory
+
+    slack_api.channels = [{"id": f"C0FILL{i:03d}", "name": f"fill-{i}"} for i in range(250)]
+    slack_api.channels.append({"id": "C0AIPOL", "name": "ai-policy"})
+    directory = ChannelDirectory(client, real_store)
+    assert directory.resolve_all(["#ai-policy", "C0OTHER"]) == {"#ai-policy": "C0AIPOL"}
+    listed = slack_api.calls_to("conversations.list")
+    assert len(listed) == 2 and listed[1].params["cursor"]  # paged: the name is on page 2
+    library = Library().add(make_story("a"), make_story("b"))
+    for story in library.values():
+        real_store.save(story)
+    real_store.enqueue([Delivery("#ai-policy", "a")], now=T0)
+    real_store.mark_posting([real_store.outbox_rows()[0].id], T0)
+    client.chat_postMessage(  # the crash: Slack took the post (by name), hubnews never knew
+        channel="#ai-policy",
+        text="Story a",
+        metadata={"event_type": "hubnews_story", "event_payload": {"key": "a"}},
+    )
+    real_store.enqueue([Delivery("#ai-policy", "b")], now=T0)
+    report = deliver(
+        real_store, client, library.load, now=T0, per_channel_interval=0, resolve=directory
+    )
+    assert (report.reconciled, report.posted) == (1, 1)
+    assert keys_posted(slack_api, "C0AIPOL") == ["a", "b"]  # "a" once
+    assert {c.params["channel"] for c in slack_api.calls_to("conversations.history")} == {"C0AIPOL"}
+    assert slack_api.calls_to("chat.postMessage")[-1].params["channel"] == "C0AIPOL"
+    assert len(slack_api.calls_to("conversations.list")) == 2  # resolved once, then stored
+    assert real_store.channel_id("#ai-policy") == "C0AIPOL"
+
+
+def test_a_name_that_does_not_resolve_is_held_with_the_fix(real_store, client, slack_api, caplog):
+    from bot.channels import ChannelDirectory
+
+    directory = ChannelDirectory(client, real_store)
+    library = Library().add(make_story("a"))
+    real_store.save(make_story("a"))
+    real_store.enqueue([Delivery("#ai-polcy", "a")], now=T0)
+    with caplog.at_level(logging.ERROR):
+        report = deliver(
+            real_store, client, library.load, now=T0, per_channel_interval=0, resolve=directory
+        )
+    assert (report.held, report.posted) == (1, 0)
+    assert slack_api.calls_to("chat.postMessage") == []
+    row = real_store.outbox_rows()[0]
+    assert (row.state, row.last_error) == ("held", "channel_name_unresolved")
+    assert "error=channel_name_unresolved" in report.problems[0]
+    assert "fix the name in [[routes]]" in report.problems[0]
+    assert "/invite @hubnews" in report.problems[0]
+
+
+def test_reconcile_pages_back_to_the_post_through_a_busy_channel(store, client, slack_api):
+    alerts(store, "C1", "a")
+    store.mark_posting([store.outbox_rows()[0].id], T0)
+    client.chat_postMessage(
+        channel="C1",
+        text="Story a",
+        metadata={"event_type": "hubnews_story_posted", "event_payload": {"key": "a"}},
+    )
+    for n in range(450):  # people talk after the crash: the post is 451st, newest first
+        slack_api.messages["C1"].append({"type": "message", "ts": slack_api._ts(), "text": n})
+    assert reconcile(store, client, now=T0) == 1
+    calls = slack_api.calls_to("conversations.history")
+    assert len(calls) == 3 and all(c.params["oldest"] for c in calls)
+    assert [bool(c.params.get("cursor")) for c in calls] == [False, True, True]
+    assert store.outbox_rows()[0].state == "posted"
+    assert len(keys_posted_any(slack_api, "C1")) == 1
+
+
+def test_reconcile_reads_a_bounded_number_of_pages(store, client, slack_api, caplog):
+    alerts(store, "C1", "a")
+    store.mark_posting([store.outbox_rows()[0].id], T0)
+    for n in range(450):
+        slack_api.messages["C1"].append({"type": "message", "ts": slack_api._ts(), "text": n})
+    with caplog.at_level(logging.WARNING, logger="hubnews.deliver"):
+        assert posted_keys(client, "C1", None, T0, max_pages=2) == {}
+    assert len(slack_api.calls_to("conversations.history")) == 2
+    assert any("event=reconcile_truncated" in m for m in caplog.messages)
+
+
+def keys_posted_any(fake: FakeSlack, channel: str) -> list[str]:
+    return [m["metadata"]["event_payload"]["key"] for m in fake.posted(channel) if "metadata" in m]

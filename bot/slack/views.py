@@ -6,6 +6,7 @@ search snippets (between the store's MARK_START and MARK_END) are bolded after e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.store.search import MARK_END, MARK_START
 from bot.story import Story
 
 PAGE = 5
+SECTION_MAX = 3000
 SNIPPET_MAX = 400
 Blocks = list[dict[str, Any]]
 
@@ -147,22 +149,63 @@ def why_view(story: Story, hold_reason: str | None, cluster: Sequence[Story]) ->
     return blocks, fallback(f"Why: {story.title}")
 
 
-def feeds_view(statuses: Sequence[FeedStatus]) -> tuple[Blocks, str]:
+FEEDS_PAGE = 20  # feeds per answer; the rest behind a "More feeds" button
+_LOCAL_PATH = re.compile(r"(?<![\w:/.])(?:file://)?/(?:[^\s/'\"()]+/)*[^\s/'\"()]+")
+
+
+def feeds_view(
+    statuses: Sequence[FeedStatus], *, start: int = 0, admin: bool = False
+) -> tuple[Blocks, str]:
+    """Feeds `start+1…` with their health, whole lines packed into sections (never cut), a
+    "More feeds" button while some are left. Feed addresses are shown to admins only; others
+    see no server paths (a local feed's path, a path in an error) either."""
     if not statuses:
         return message("No feeds yet. Admins: `/hubnews feeds add <url>`.")
-    lines = []
-    for feed in statuses[:60]:
-        if not feed.enabled:
-            state = f":no_entry: disabled — {inert(feed.disabled_reason or 'by an admin', 200)}"
-        elif feed.consecutive_failures:
-            state = (
-                f":warning: {feed.consecutive_failures} failures — "
-                f"{inert(feed.last_error or '', 200)}"
-            )
-        elif feed.last_ok:
-            state = f":white_check_mark: ok {feed.last_ok:%d %b %H:%M} UTC"
-        else:
-            state = "not polled yet"
-        lines.append(f"• *{inert(feed.name, 80)}* ({escape(feed.origin)}) {state}")
-    chunks = ["\n".join(lines[i : i + 20]) for i in range(0, len(lines), 20)]
-    return [section(chunk) for chunk in chunks], f"{len(statuses)} feeds"
+    shown = statuses[start : start + FEEDS_PAGE]
+    if not shown:
+        return message(f"There are {len(statuses)} feeds; none after number {start}.")
+    lines = [_feed_line(feed, admin) for feed in shown]
+    end = start + len(shown)
+    head = f"*Feeds {start + 1}–{end} of {len(statuses)}*"
+    blocks: Blocks = [section(head)]
+    current = ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > SECTION_MAX:
+            blocks.append(section(current))
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    blocks.append(section(current))
+    if end < len(statuses):
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "feeds_more",
+                        "text": {"type": "plain_text", "text": "More feeds"},
+                        "value": str(end),
+                    }
+                ],
+            }
+        )
+    return blocks, fallback(f"Feeds {start + 1}–{end} of {len(statuses)}")
+
+
+def _feed_line(feed: FeedStatus, admin: bool) -> str:
+    def shown(text: str) -> str:
+        if not admin:
+            text = text.replace(feed.url, "(the feed's address)") if feed.url else text
+            text = _LOCAL_PATH.sub("(a server path)", text)
+        return inert(text, 200)
+
+    if not feed.enabled:
+        state = f":no_entry: disabled — {shown(feed.disabled_reason or 'by an admin')}"
+    elif feed.consecutive_failures:
+        state = f":warning: {feed.consecutive_failures} failures — {shown(feed.last_error or '')}"
+    elif feed.last_ok:
+        state = f":white_check_mark: ok {feed.last_ok:%d %b %H:%M} UTC"
+    else:
+        state = "not polled yet"
+    where = f" `{inert(feed.url, 300)}`" if admin and feed.url else ""
+    return f"• *{inert(feed.name, 80)}* ({escape(feed.origin)}){where} {state}"
