@@ -1,14 +1,17 @@
 """Stories as Slack Block Kit messages: pure functions returning `(blocks, fallback_text)`.
 
-All feed text goes through `escape` before it reaches a message: `&`, `<`, `>` become entities
-(so `<!channel>`, `<@U123>` and `<https://evil.example|https://bank.example>` stay inert text),
-zero-width, bidi-override and control characters are removed, and in mrkdwn the formatting
-characters `* _ ~ \\`` (and a `>` opening a line) are swapped for look-alikes so a title cannot
-bold, strike, quote or code-format itself. Links are built only from http(s) URLs without
-whitespace, with `<`, `>`, `|` percent-encoded and `&` as an entity; a `|` in a label becomes `∣`.
-Every block is built with slack_sdk's block models, whose `to_dict()` checks Slack's limits;
-lengths are fitted first (3,000 chars per section, 150 per header, 50 blocks, 2,000 per button
-value), so a 5 MB summary or 1,000 tags still render.
+Channel messages (alerts, thread replies, batches) carry feed text in `rich_text` blocks: a
+rich text `text` element is shown exactly as given and cannot format, quote or mention (Block
+Kit's guidance for text you do not control), so `*AI*` stays `*AI*` and `<!channel>` is text.
+Zero-width, bidi-override and control characters are removed first. Links are `link` elements
+built only from http(s) URLs without whitespace (`<`, `>`, `|` percent-encoded).
+
+Where feed text must sit in mrkdwn (the `/hubnews` answers in bot.slack.views, digests),
+`escape`/`inert`/`link` make it inert: `&`, `<`, `>` as entities, and the formatting characters
+swapped for look-alikes. Every message's `text` (the notification and screen-reader text) goes
+through `fallback`: entities for `& < >`, invisible characters removed, original characters
+kept. Lengths are fitted first (3,000 chars per section, 50 blocks, 2,000 per button value), so
+a 5 MB summary or 1,000 tags still render.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from datetime import UTC
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    Block,
     ButtonElement,
     ContextBlock,
     MarkdownTextObject,
@@ -165,71 +167,132 @@ def _buttons(key: str) -> ActionsBlock | None:
     )
 
 
+def plain(text: str, limit: int) -> str:
+    """One line of feed text for a rich_text element: its own characters (`*AI*` stays `*AI*`),
+    invisible ones removed, shortened to `limit`. Rich text elements are literal: no mrkdwn, no
+    `<!channel>` or `<@U…>` parsing (mentions are separate element types hubnews never makes)."""
+    return _shorten(_SPACE.sub(" ", _INVISIBLE.sub("", text[: limit * 8])).strip(), limit)
+
+
+def rich_url(url: str) -> str | None:
+    """The URL for a rich_text link element (raw `&`), or None when it is not plain http(s)."""
+    target = safe_url(url)
+    return target.replace("&amp;", "&") if target else None
+
+
+def _t(text: str, **style: bool) -> dict:
+    return {"type": "text", "text": text} | ({"style": style} if style else {})
+
+
+def _a(url: str, text: str, **style: bool) -> dict:
+    target = rich_url(url)
+    if target is None:
+        return _t(text, **style)
+    return {"type": "link", "url": target, "text": text} | ({"style": style} if style else {})
+
+
+NEWLINE = {"type": "text", "text": "\n"}
+
+
+def _rich(*lines: list[dict]) -> dict:
+    """A rich_text block: one section, its lines separated by newline text elements."""
+    elements = [element for line in lines for element in (NEWLINE, *line)][1:]
+    return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
+
+
+def _date(story: Story) -> dict:
+    if story.published is None:
+        return _t("date unknown")
+    moment = story.published.astimezone(UTC)
+    return {
+        "type": "date",
+        "timestamp": int(moment.timestamp()),
+        "format": "{date_short_pretty} {time}",
+        "fallback": moment.strftime("%d %b %Y %H:%M UTC"),
+    }
+
+
+def _source(story: Story) -> str:
+    source = plain(story.source.title or story.source.feed, 150)
+    domain = plain(story.source.domain, 100)
+    return f"{source} ({domain})" if domain and domain.lower() != source.lower() else source
+
+
+def _tags(story: Story) -> str:
+    ids = story.tag_ids
+    shown = ", ".join(plain(tag, 60) for tag in ids[:TAGS_SHOWN])
+    more = f" +{len(ids) - TAGS_SHOWN} more" if len(ids) > TAGS_SHOWN else ""
+    return f"Tags: {shown}{more}"
+
+
 def _title(story: Story) -> str:
-    return inert(story.title, TITLE_MAX) or "(untitled)"
+    return plain(story.title, TITLE_MAX) or "(untitled)"
 
 
 def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[dict], str]:
-    """A story's channel alert: linked title, source and time, tags, summary, buttons."""
-    title = _title(story)
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(f"*{link(story_url(story), title)}*"))]
-    context = [_mrkdwn(source_line(story))]
+    """A story's channel alert: linked title, source and time, tags, summary, buttons.
+
+    Feed text goes into rich_text elements, which show it exactly (`*`, `_`, `~`, `` ` ``,
+    `<`, `&` included) and cannot format, quote or mention anything."""
+    details = [_t(_source(story) + " · "), _date(story)]
     if story.tags:
-        context.append(_mrkdwn(tags_line(story)))
-    if posted_link and safe_url(posted_link):
-        context.append(_mrkdwn(link(posted_link, "View in Slack")))
-    blocks.append(ContextBlock(elements=context))
+        details.append(_t(" · " + _tags(story)))
+    if posted_link and rich_url(posted_link):
+        details += [_t(" · "), _a(posted_link, "View in Slack")]
+    lines = [[_a(story_url(story), _title(story), bold=True)], details]
     summary = summary_text(story)
     if summary:
-        blocks.append(SectionBlock(text=_mrkdwn(inert(summary, SUMMARY_MAX))))
+        lines.append([_t(summary)])
+    blocks: list[dict] = [_rich(*lines)]
     buttons = _buttons(story.key)
     if buttons is not None:
-        blocks.append(buttons)
+        blocks.append(buttons.to_dict())
     text = fallback(f"{story.title or '(untitled)'} — {story.source.title or story.source.feed}")
-    return [block.to_dict() for block in blocks], text
+    return blocks, text
 
 
 def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     """The reply under the original's alert: "+1 source: <title> — <domain>", or "Updated"."""
-    title = link(story_url(copy), _title(copy))
-    domain = inert(copy.source.domain or copy.source.title or copy.source.feed, 100)
-    text = f"Updated: {title}" if update else f"+1 source: {title} — {domain}"
+    title = _a(story_url(copy), _title(copy))
+    where = plain(copy.source.domain or copy.source.title or copy.source.feed, 100)
+    line = [_t("Updated: "), title] if update else [_t("+1 source: "), title, _t(f" — {where}")]
     raw_title = copy.title or "(untitled)"
-    where = copy.source.domain or copy.source.title or copy.source.feed
-    plain = f"Updated: {raw_title}" if update else f"+1 source: {raw_title} — {where}"
-    return [SectionBlock(text=_mrkdwn(text)).to_dict()], fallback(plain)
+    plain_text = f"Updated: {raw_title}" if update else f"+1 source: {raw_title} — {where}"
+    return [_rich(line)], fallback(plain_text)
 
 
-def _batch_line(story: Story) -> str:
+def _batch_line(story: Story) -> tuple[list[dict], int]:
+    """One story of a batch as rich text elements, and its length in characters."""
     url = story_url(story)
-    title = inert(story.title, 200) or "(untitled)"
-    shown = link(url, title) if len(url) <= BATCH_URL_MAX else title
-    return _fit(f"• {shown} — {inert(story.source.title or story.source.feed, 80)}", SECTION_MAX)
+    title = plain(story.title, 200) or "(untitled)"
+    shown = _a(url, title) if len(url) <= BATCH_URL_MAX else _t(title)
+    source = plain(story.source.title or story.source.feed, 80)
+    return [_t("• "), shown, _t(f" — {source}")], len(title) + len(source) + len(url) + 6
 
 
-def _pack(stories: Sequence[Story]) -> list[str]:
-    """Section texts holding as many story lines as fit in one message, in order."""
-    sections: list[str] = []
-    current, total = "", 0
+def _pack(stories: Sequence[Story]) -> list[list[list[dict]]]:
+    """Rich text blocks (lists of lines) holding as many stories as fit one message, in order."""
+    blocks: list[list[list[dict]]] = []
+    current: list[list[dict]] = []
+    size = total = 0
     for story in stories:
-        line = _batch_line(story)
-        total += len(line) + 1
+        line, length = _batch_line(story)
+        total += length
         if total > BATCH_BUDGET or (
-            len(sections) == MAX_BLOCKS - 3
-            and current
-            and len(current) + 1 + len(line) > SECTION_MAX
+            len(blocks) == MAX_BLOCKS - 3 and current and size + length > SECTION_MAX
         ):
             break
-        if current and len(current) + 1 + len(line) > SECTION_MAX:
-            sections.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    return [*sections, current] if current else sections
+        if current and size + length > SECTION_MAX:
+            blocks.append(current)
+            current, size = [], 0
+        current.append(line)
+        size += length
+    return [*blocks, current] if current else blocks
 
 
 def batch_capacity(stories: Sequence[Story]) -> int:
     """How many of `stories`, from the first, one batched message shows (at least 1)."""
-    return max(1, sum(text.count("\n") + 1 for text in _pack(stories)))
+    return max(1, sum(len(lines) for lines in _pack(stories)))
 
 
 def render_batch(stories: Sequence[Story]) -> tuple[list[dict], str]:
@@ -237,10 +300,10 @@ def render_batch(stories: Sequence[Story]) -> tuple[list[dict], str]:
 
     Stories beyond what one message holds (`batch_capacity`) are counted, not listed.
     """
-    sections = _pack(stories)
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(f"*{len(stories)} new stories*"))]
-    blocks += [SectionBlock(text=_mrkdwn(text)) for text in sections]
-    hidden = len(stories) - sum(text.count("\n") + 1 for text in sections)
+    packed = _pack(stories)
+    blocks: list[dict] = [SectionBlock(text=_mrkdwn(f"*{len(stories)} new stories*")).to_dict()]
+    blocks += [_rich(*lines) for lines in packed]
+    hidden = len(stories) - sum(len(lines) for lines in packed)
     if hidden > 0:
-        blocks.append(ContextBlock(elements=[_mrkdwn(f"…and {hidden} more")]))
-    return [block.to_dict() for block in blocks], f"{len(stories)} new stories"
+        blocks.append(ContextBlock(elements=[_mrkdwn(f"…and {hidden} more")]).to_dict())
+    return blocks, f"{len(stories)} new stories"
