@@ -62,8 +62,8 @@ class ChannelDirectory:
         for name, channel_id in found.items():
             self.store.set_channel_id("#" + name, channel_id)
         result = {name: self.store.channel_id(name) for name in sorted(names)}
-        for name, channel_id in result.items():
-            if channel_id is None:
+        for name, resolved in result.items():
+            if resolved is None:
                 log.error(
                     kv(
                         event="channel_unresolved",

@@ -180,29 +180,29 @@ def rich_url(url: str) -> str | None:
     return target.replace("&amp;", "&") if target else None
 
 
-def _t(text: str, **style: bool) -> dict:
+def text_el(text: str, **style: bool) -> dict:
     return {"type": "text", "text": text} | ({"style": style} if style else {})
 
 
-def _a(url: str, text: str, **style: bool) -> dict:
+def link_el(url: str, text: str, **style: bool) -> dict:
     target = rich_url(url)
     if target is None:
-        return _t(text, **style)
+        return text_el(text, **style)
     return {"type": "link", "url": target, "text": text} | ({"style": style} if style else {})
 
 
 NEWLINE = {"type": "text", "text": "\n"}
 
 
-def _rich(*lines: list[dict]) -> dict:
+def rich(*lines: list[dict]) -> dict:
     """A rich_text block: one section, its lines separated by newline text elements."""
     elements = [element for line in lines for element in (NEWLINE, *line)][1:]
     return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
 
 
-def _date(story: Story) -> dict:
+def date_el(story: Story) -> dict:
     if story.published is None:
-        return _t("date unknown")
+        return text_el("date unknown")
     moment = story.published.astimezone(UTC)
     return {
         "type": "date",
@@ -212,13 +212,13 @@ def _date(story: Story) -> dict:
     }
 
 
-def _source(story: Story) -> str:
+def source_text(story: Story) -> str:
     source = plain(story.source.title or story.source.feed, 150)
     domain = plain(story.source.domain, 100)
     return f"{source} ({domain})" if domain and domain.lower() != source.lower() else source
 
 
-def _tags(story: Story) -> str:
+def tags_text(story: Story) -> str:
     ids = story.tag_ids
     shown = ", ".join(plain(tag, 60) for tag in ids[:TAGS_SHOWN])
     more = f" +{len(ids) - TAGS_SHOWN} more" if len(ids) > TAGS_SHOWN else ""
@@ -234,16 +234,16 @@ def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[
 
     Feed text goes into rich_text elements, which show it exactly (`*`, `_`, `~`, `` ` ``,
     `<`, `&` included) and cannot format, quote or mention anything."""
-    details = [_t(_source(story) + " · "), _date(story)]
+    details = [text_el(source_text(story) + " · "), date_el(story)]
     if story.tags:
-        details.append(_t(" · " + _tags(story)))
+        details.append(text_el(" · " + tags_text(story)))
     if posted_link and rich_url(posted_link):
-        details += [_t(" · "), _a(posted_link, "View in Slack")]
-    lines = [[_a(story_url(story), _title(story), bold=True)], details]
+        details += [text_el(" · "), link_el(posted_link, "View in Slack")]
+    lines = [[link_el(story_url(story), _title(story), bold=True)], details]
     summary = summary_text(story)
     if summary:
-        lines.append([_t(summary)])
-    blocks: list[dict] = [_rich(*lines)]
+        lines.append([text_el(summary)])
+    blocks: list[dict] = [rich(*lines)]
     buttons = _buttons(story.key)
     if buttons is not None:
         blocks.append(buttons.to_dict())
@@ -253,21 +253,25 @@ def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[
 
 def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     """The reply under the original's alert: "+1 source: <title> — <domain>", or "Updated"."""
-    title = _a(story_url(copy), _title(copy))
+    title = link_el(story_url(copy), _title(copy))
     where = plain(copy.source.domain or copy.source.title or copy.source.feed, 100)
-    line = [_t("Updated: "), title] if update else [_t("+1 source: "), title, _t(f" — {where}")]
+    line = (
+        [text_el("Updated: "), title]
+        if update
+        else [text_el("+1 source: "), title, text_el(f" — {where}")]
+    )
     raw_title = copy.title or "(untitled)"
     plain_text = f"Updated: {raw_title}" if update else f"+1 source: {raw_title} — {where}"
-    return [_rich(line)], fallback(plain_text)
+    return [rich(line)], fallback(plain_text)
 
 
 def _batch_line(story: Story) -> tuple[list[dict], int]:
     """One story of a batch as rich text elements, and its length in characters."""
     url = story_url(story)
     title = plain(story.title, 200) or "(untitled)"
-    shown = _a(url, title) if len(url) <= BATCH_URL_MAX else _t(title)
+    shown = link_el(url, title) if len(url) <= BATCH_URL_MAX else text_el(title)
     source = plain(story.source.title or story.source.feed, 80)
-    return [_t("• "), shown, _t(f" — {source}")], len(title) + len(source) + len(url) + 6
+    return [text_el("• "), shown, text_el(f" — {source}")], len(title) + len(source) + len(url) + 6
 
 
 def _pack(stories: Sequence[Story]) -> list[list[list[dict]]]:
@@ -302,7 +306,7 @@ def render_batch(stories: Sequence[Story]) -> tuple[list[dict], str]:
     """
     packed = _pack(stories)
     blocks: list[dict] = [SectionBlock(text=_mrkdwn(f"*{len(stories)} new stories*")).to_dict()]
-    blocks += [_rich(*lines) for lines in packed]
+    blocks += [rich(*lines) for lines in packed]
     hidden = len(stories) - sum(len(lines) for lines in packed)
     if hidden > 0:
         blocks.append(ContextBlock(elements=[_mrkdwn(f"…and {hidden} more")]).to_dict())

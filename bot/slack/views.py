@@ -1,7 +1,10 @@
 """Block Kit for what /hubnews answers: search results, help, why, feeds. Pure functions.
 
-Every piece of feed text goes through bot.render's `inert`/`escape`/`link`; matched words in
-search snippets (between the store's MARK_START and MARK_END) are bolded after escaping.
+Stories (search hits, why) are rich_text blocks built with bot.render's elements: feed text is
+shown exactly and cannot format or mention; matched words in search snippets (between the
+store's MARK_START and MARK_END) get the bold style. Answers the bot writes itself are mrkdwn,
+any feed or user text in them made inert (`inert`/`escape`); every `text` goes through
+`fallback`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,19 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.render import escape, fallback, inert, link, source_line, story_url, tags_line
+from bot.render import (
+    date_el,
+    escape,
+    fallback,
+    inert,
+    link_el,
+    plain,
+    rich,
+    source_text,
+    story_url,
+    tags_text,
+    text_el,
+)
 from bot.store import FeedStatus, Hit
 from bot.store.search import MARK_END, MARK_START
 from bot.story import Story
@@ -53,13 +68,20 @@ def help_view() -> tuple[Blocks, str]:
     return [section(HELP)], "How to use /hubnews"
 
 
-def snippet(text: str) -> str:
-    """A search snippet with matched words in bold; everything else inert."""
-    out = []
+def snippet(text: str) -> list[dict]:
+    """A search snippet as rich text: matched words in bold, every character as in the feed."""
+    out: list[dict] = []
+    budget = SNIPPET_MAX * 2
     for n, part in enumerate(text.replace(MARK_END, MARK_START).split(MARK_START)):
-        piece = inert(part, SNIPPET_MAX)
-        out.append(f"*{piece.strip()}*" if n % 2 and piece.strip() else piece)
-    return " ".join(p for p in out if p)[: SNIPPET_MAX * 2]
+        piece = plain(part, SNIPPET_MAX)
+        if not piece or budget <= 0:
+            continue
+        piece = piece[:budget]
+        budget -= len(piece)
+        if out:
+            out.append(text_el(" "))
+        out.append(text_el(piece, bold=True) if n % 2 else text_el(piece))
+    return out
 
 
 def search_view(
@@ -71,13 +93,15 @@ def search_view(
     notes: Sequence[str] = (),
     more: bool = False,
 ) -> tuple[Blocks, str]:
-    """Results `offset+1…`; `posts` maps story keys to the Slack link of their alert."""
-    head = f"*Stories matching* `{inert(query, 200)}`"
+    """Results `offset+1…`; `posts` maps story keys to the Slack link of their alert.
+
+    Feed text (and the query) sits in rich_text blocks: shown exactly, never formatted."""
+    head = [text_el("Stories matching ", bold=True), text_el(plain(query, 200), code=True)]
     if offset:
-        head += f" (from {offset + 1})"
-    blocks: Blocks = [section(head)]
+        head.append(text_el(f" (from {offset + 1})"))
+    blocks: Blocks = [rich(head)]
     for number, hit in enumerate(hits, offset + 1):
-        blocks.append(section(_hit_text(number, hit, posts.get(hit.story.key))))
+        blocks.append(_hit(number, hit, posts.get(hit.story.key)))
     if notes:
         blocks.append(context(" · ".join(escape(n) for n in notes)))
     if more:
@@ -97,19 +121,25 @@ def search_view(
     return blocks, fallback(f"{len(hits)} stories match {query}")
 
 
-def _hit_text(number: int, hit: Hit, post: str | None) -> str:
+def _hit(number: int, hit: Hit, post: str | None) -> dict[str, Any]:
     story = hit.story
-    title = link(story_url(story), f"*{inert(story.title, 200) or '(untitled)'}*")
-    lines = [f"{number}. {title}", source_line(story)]
-    extra = [tags_line(story)] if story.tags else []
+    title = plain(story.title, 200) or "(untitled)"
+    lines = [
+        [text_el(f"{number}. "), link_el(story_url(story), title, bold=True)],
+        [text_el(source_text(story) + " · "), date_el(story)],
+    ]
+    extra = [text_el(tags_text(story))] if story.tags else []
     if hit.sources > 1:
-        extra.append(f"{hit.sources} sources")
+        extra.append(text_el(f"{hit.sources} sources"))
     if post:
-        extra.append(link(post, "alert in Slack"))
+        extra.append(link_el(post, "alert in Slack"))
     if extra:
-        lines.append(" · ".join(extra))
-    lines.append(f"> {snippet(hit.snippet)}")
-    return "\n".join(lines)
+        joined: list[dict] = []
+        for item in extra:
+            joined += [text_el(" · "), item] if joined else [item]
+        lines.append(joined)
+    lines.append(snippet(hit.snippet) or [text_el("")])
+    return rich(*lines)
 
 
 def no_hits_view(query: str, suggestions: Sequence[str]) -> tuple[Blocks, str]:
@@ -122,30 +152,54 @@ def no_hits_view(query: str, suggestions: Sequence[str]) -> tuple[Blocks, str]:
 
 
 def why_view(story: Story, hold_reason: str | None, cluster: Sequence[Story]) -> tuple[Blocks, str]:
+    """Why a story was tagged (with evidence), folded as a copy, or not alerted; feed text in
+    rich_text blocks, shown exactly."""
+    title = plain(story.title, 200) or "(untitled)"
     blocks: Blocks = [
-        section(link(story_url(story), f"*{inert(story.title, 200)}*") + "\n" + source_line(story))
+        rich(
+            [link_el(story_url(story), title, bold=True)],
+            [text_el(source_text(story) + " · "), date_el(story)],
+        )
     ]
     if story.tags:
         for tag in story.tags[:10]:
-            evidence = "; ".join(f"{inert(e.text, 60)} ({e.where})" for e in tag.evidence[:6])
-            blocks.append(section(f"*{inert(tag.id, 60)}* {tag.score:.2f} — {evidence}"))
+            evidence = "; ".join(f"{plain(e.text, 60)} ({e.where})" for e in tag.evidence[:6])
+            blocks.append(
+                rich(
+                    [
+                        text_el(plain(tag.id, 60), bold=True),
+                        text_el(f" {tag.score:.2f} — {evidence}"),
+                    ]
+                )
+            )
     else:
         blocks.append(section("No topic tags: nothing in it matched the taxonomy strongly."))
     if story.duplicate:
         match = story.duplicate
         scores = ", ".join(f"{k} {v:g}" for k, v in list(match.scores.items())[:8])
         blocks.append(
-            section(
-                f"*Folded as a copy* ({escape(match.kind)}) of "
-                f"`{inert(match.original_key, 300)}`: {inert(match.reason, 600)}"
-                f"\nScores: {escape(scores)}"
+            rich(
+                [
+                    text_el("Folded as a copy", bold=True),
+                    text_el(f" ({plain(match.kind, 40)}) of "),
+                    text_el(plain(match.original_key, 300), code=True),
+                    text_el(f": {plain(match.reason, 600)}"),
+                ],
+                [text_el(f"Scores: {plain(scores, 400)}")],
             )
         )
     elif len(cluster) > 1:
-        others = ", ".join(inert(s.source.domain or s.source.title, 60) for s in cluster[1:6])
-        blocks.append(section(f"*{len(cluster) - 1} copies folded into it* from {others}"))
+        others = ", ".join(plain(s.source.domain or s.source.title, 60) for s in cluster[1:6])
+        blocks.append(
+            rich(
+                [
+                    text_el(f"{len(cluster) - 1} copies folded into it", bold=True),
+                    text_el(f" from {others}"),
+                ]
+            )
+        )
     if hold_reason:
-        blocks.append(context(f"Not alerted: {inert(hold_reason, 300)}"))
+        blocks.append(rich([text_el(f"Not alerted: {plain(hold_reason, 300)}", italic=True)]))
     return blocks, fallback(f"Why: {story.title}")
 
 
