@@ -71,7 +71,7 @@ def fallback(text: str, limit: int = FALLBACK_MAX) -> str:
     ephemeral reply hubnews sends puts its `text` through this, the same defusing as blocks.
     """
     line = _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
-    return _fit(escape(_shorten(line, limit)), limit)
+    return fit(escape(_shorten(line, limit)), limit)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -84,7 +84,7 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def _fit(escaped: str, limit: int) -> str:
+def fit(escaped: str, limit: int) -> str:
     """Cut already-escaped text to `limit` characters without splitting an entity."""
     if len(escaped) <= limit:
         return escaped
@@ -147,7 +147,7 @@ def summary_text(story: Story) -> str:
 
 
 def _mrkdwn(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=_fit(text, SECTION_MAX), verbatim=True)
+    return MarkdownTextObject(text=fit(text, SECTION_MAX), verbatim=True)
 
 
 def _buttons(key: str) -> ActionsBlock | None:

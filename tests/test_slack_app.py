@@ -23,6 +23,7 @@ from bot.pipeline import Pipeline
 from bot.query import parse_query
 from bot.route import Delivery
 from bot.slack.app import build_app
+from bot.slack.commands import unslack
 from bot.slack.server import http_app, serve_http
 from bot.store import Store
 from bot.story import Source, Story
@@ -325,6 +326,23 @@ def save(running: Running, key: str, url: str, title: str, content: str = "") ->
     )
     running.store.save(story)
     return story
+
+
+@pytest.mark.parametrize(
+    ("sent", "typed"),
+    [
+        ("R&amp;D subsidy", "R&D subsidy"),
+        ("&lt;b&gt; &amp;lt;", "<b> &lt;"),  # decoded once: a typed "&lt;" stays "&lt;"
+        ("<https://x.example/?a=1&amp;b=2|x.example>", "https://x.example/?a=1&b=2"),
+        ("<mailto:a@x.example|a@x.example>", "mailto:a@x.example"),
+        ("ask <@U0ANN|ann> in <#C0GEN|general>", "ask @ann in #general"),
+        ("<@U0ANN> <#C0GEN>", "@U0ANN #C0GEN"),
+        ("<!here> <!subteam^S1|@policy>", "@here @policy"),
+        ("no markup, no entities", "no markup, no entities"),
+    ],
+)
+def test_command_text_is_unescaped_once_after_reading_markup(sent: str, typed: str) -> None:
+    assert unslack(sent) == typed
 
 
 def test_escaped_search_words_are_searched_as_typed(running: Running) -> None:

@@ -17,6 +17,7 @@ from bot.render import (
     date_el,
     escape,
     fallback,
+    fit,
     inert,
     link_el,
     plain,
@@ -61,7 +62,7 @@ def context(text: str) -> dict[str, Any]:
 
 def message(text: str) -> tuple[Blocks, str]:
     """A plain answer (text the bot wrote itself; callers escape any user text in it)."""
-    return [section(text)], text[:300]
+    return [section(text)], fit(text, 300)
 
 
 def help_view() -> tuple[Blocks, str]:
