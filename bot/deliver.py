@@ -13,8 +13,13 @@ alerts into one message when more than `flood` are due; post, at most one messag
     invalid blocks, message too long    failed (kept in the outbox, never deleted)
 
 Every post sets `unfurl_links=False`, `unfurl_media=False` and message metadata
-`{"event_type": "hubnews_story", "event_payload": {"key": ..., "keys": [...]}}`: reconciliation
-finds a post by that key in `conversations.history` (or `.replies` for thread replies).
+`{"event_type": "hubnews_story_posted", "event_payload": {"key": ..., "keys": [...]}}`:
+reconciliation finds a post by that key in `conversations.history` (or `.replies` for thread
+replies), paging back with the cursor to the post's time (at most `HISTORY_PAGES` pages); posts
+made before the event type was renamed (`hubnews_story`) are recognised too.
+Channels are posted to and reconciled by id only: a route's `#name` goes through `resolve`
+(`bot.channels.ChannelDirectory`); a name that does not resolve holds its rows with an operator
+line (fix the name, use the id, invite the bot).
 Build the client with `make_client`: slack_sdk's own connection retry would re-send a post whose
 fate is unknown, which this module does only after looking at the channel's history.
 
@@ -46,7 +51,12 @@ from bot.story import Story
 
 log = logging.getLogger("hubnews.deliver")
 _RUNNING = threading.Lock()
-EVENT_TYPE = "hubnews_story"
+EVENT_TYPE = "hubnews_story_posted"  # Slack's noun_past-tense-verb style
+EVENT_TYPES = frozenset({EVENT_TYPE, "hubnews_story"})  # the old type: upgrades mid-outbox
+HISTORY_PAGE = 200  # messages per conversations.history page
+HISTORY_PAGES = 10  # pages read back to a post's time before giving up (logged)
+UNRESOLVED = "channel_name_unresolved"
+Resolve = Callable[[str], str | None]  # a route's channel ("#name" or id) -> channel id
 NETWORK_ERRORS = (OSError, HTTPException)  # URLError, timeouts, resets are OSErrors
 _INVITE = "invite the bot to the channel (/invite @hubnews)"
 _REINSTALL = "reinstall the Slack app and set SLACK_BOT_TOKEN to its Bot User OAuth Token (xoxb-…)"
@@ -59,6 +69,8 @@ TOKEN_FIXES = {
 }
 CHANNEL_FIXES = {
     "channel_not_found": "check the channel id in [[routes]]; for a private channel " + _INVITE,
+    UNRESOLVED: "no public channel the bot can see has this name: fix the name in [[routes]], "
+    "or use the channel id (a private channel needs its id and " + _INVITE + ")",
     "not_in_channel": _INVITE + ", or add the chat:write.public scope",
     "is_archived": "unarchive the channel or remove its route",
     "missing_scope": "add the chat:write and chat:write.public scopes and reinstall the app",
@@ -193,39 +205,64 @@ def classify(exc: Exception) -> Failure:
 
 
 def posted_keys(
-    client: WebClient, channel: str, thread_ts: str | None, oldest: datetime | None
+    client: WebClient,
+    channel: str,
+    thread_ts: str | None,
+    oldest: datetime | None,
+    *,
+    max_pages: int = HISTORY_PAGES,
 ) -> dict[str, tuple[str, bool]] | None:
     """Story key -> (ts, batched) of hubnews posts in the channel (or thread) since `oldest`.
 
+    Pages through the history with the cursor, at most `max_pages` pages of HISTORY_PAGE.
     None when the history cannot be read right now (try again later); {} when it cannot be read
     at all (missing scope, bot not in channel): the caller then posts again, logged.
     """
-    args: dict[str, Any] = {"channel": channel, "limit": 200, "include_all_metadata": True}
+    args: dict[str, Any] = {"channel": channel, "limit": HISTORY_PAGE, "include_all_metadata": True}
     if oldest is not None:
         args["oldest"] = f"{(oldest - timedelta(minutes=2)).timestamp():.6f}"
-    try:
-        if thread_ts:
-            answer = client.conversations_replies(ts=thread_ts, **args)
-        else:
-            answer = client.conversations_history(**args)
-    except (SlackClientError, *NETWORK_ERRORS) as exc:
-        failure = classify(exc)
-        if failure.kind in ("rate", "transient"):
-            return None
-        log.warning(
-            _kv(
-                event="reconcile_unverified",
-                channel=channel,
-                error=failure.error,
-                fix="add channels:history (groups:history for private channels) and "
-                "invite the bot, or a crashed post may be repeated",
-            )
-        )
-        return {}
     found: dict[str, tuple[str, bool]] = {}
-    for message in answer.get("messages") or []:
+    for _ in range(max_pages):
+        try:
+            if thread_ts:
+                answer = client.conversations_replies(ts=thread_ts, **args)
+            else:
+                answer = client.conversations_history(**args)
+        except (SlackClientError, *NETWORK_ERRORS) as exc:
+            failure = classify(exc)
+            if failure.kind in ("rate", "transient"):
+                return None
+            log.warning(
+                _kv(
+                    event="reconcile_unverified",
+                    channel=channel,
+                    error=failure.error,
+                    fix="add channels:history (groups:history for private channels) and "
+                    "invite the bot, or a crashed post may be repeated",
+                )
+            )
+            return {}
+        found.update(_hubnews_posts(answer.get("messages") or []))
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+        if not answer.get("has_more") or not cursor:
+            return found
+        args["cursor"] = cursor
+    log.warning(
+        _kv(
+            event="reconcile_truncated",
+            channel=channel,
+            pages=max_pages,
+            fix="the channel is busier than the pages read; a crashed post may be repeated",
+        )
+    )
+    return found
+
+
+def _hubnews_posts(messages: Iterable[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
+    found: dict[str, tuple[str, bool]] = {}
+    for message in messages:
         meta = message.get("metadata") or {}
-        if meta.get("event_type") != EVENT_TYPE:
+        if meta.get("event_type") not in EVENT_TYPES:
             continue
         payload = meta.get("event_payload") or {}
         keys = [str(k) for k in payload.get("keys") or [payload.get("key")] if k]
@@ -234,30 +271,60 @@ def posted_keys(
     return found
 
 
-def reconcile(store: OutboxMixin, client: WebClient, *, now: datetime | None = None) -> int:
+def target(channel: str, resolve: Resolve | None) -> str | None:
+    """The channel id to call Slack with: ids as they are, `#name`s through `resolve`."""
+    if not channel.startswith("#"):
+        return channel
+    return resolve(channel) if resolve is not None else None
+
+
+def reconcile(
+    store: OutboxMixin,
+    client: WebClient,
+    *,
+    now: datetime | None = None,
+    resolve: Resolve | None = None,
+) -> int:
     """Settle rows left in `posting` by a crash; returns how many turned out posted."""
     found = 0
     for rows in _by_channel(store.in_doubt()).values():
         for same_parent in _by_thread(rows):
-            found += _settle(store, client, same_parent, now or now_utc())
+            found += _settle(store, client, same_parent, now or now_utc(), resolve)
     return found
 
 
-def _settle(store: OutboxMixin, client: WebClient, rows: list[OutboxRow], now: datetime) -> int:
+def _settle(
+    store: OutboxMixin,
+    client: WebClient,
+    rows: list[OutboxRow],
+    now: datetime,
+    resolve: Resolve | None = None,
+) -> int:
     """Mark the rows Slack's history shows as posted; the rest go back to pending."""
+    channel = target(rows[0].channel, resolve)
+    if channel is None:  # cannot look: leave them in doubt rather than post twice
+        log.error(
+            _kv(
+                event="reconcile_unresolved",
+                channel=rows[0].channel,
+                error=UNRESOLVED,
+                fix=CHANNEL_FIXES[UNRESOLVED],
+            )
+        )
+        return 0
     parent = store.posted_ts(rows[0].thread_key, rows[0].channel) if rows[0].thread_key else None
     if rows[0].kind == THREAD and parent is None:
         keys: dict[str, tuple[str, bool]] | None = {}
     else:
         oldest = min((r.attempted_at for r in rows if r.attempted_at), default=None)
-        keys = posted_keys(client, rows[0].channel, parent, oldest)
+        keys = posted_keys(client, channel, parent, oldest)
     if keys is None:
         return 0  # history unavailable for now; leave the rows as they are
     done = 0
     for row in rows:
         if row.story_key in keys:
             ts, batched = keys[row.story_key]
-            store.mark_posted([row.id], ts, now, batched=batched)
+            store.mark_posted([row.id], ts, now, batched=batched, channel_id=channel)
             done += 1
         elif row.state != "pending" or row.verify:
             store.mark_retry([row.id], row.last_error, now, count=False)
@@ -280,6 +347,7 @@ def deliver(
     batch_size: int = 40,
     max_wait: float = 5.0,
     pacer: Pacer | None = None,
+    resolve: Resolve | None = None,
 ) -> DeliveryReport:
     """One delivery cycle over the due outbox rows (see the module docstring).
 
@@ -299,6 +367,7 @@ def deliver(
             backoff,
             max_backoff,
             hold_retry,
+            resolve,
         )
         return cycle.run(flood=flood, limit=limit, batch_size=batch_size, max_wait=max_wait)
     finally:
@@ -333,8 +402,10 @@ class _Cycle:
         backoff: float,
         max_backoff: float,
         hold_retry: float,
+        resolve: Resolve | None = None,
     ) -> None:
         self.store, self.client, self.load_story, self.pacer = store, client, load_story, pacer
+        self.resolve = resolve
         self.fixed_now, self.max_attempts = now, max_attempts
         self.backoff, self.max_backoff, self.hold_retry = backoff, max_backoff, hold_retry
         self.report = DeliveryReport()
@@ -343,7 +414,9 @@ class _Cycle:
         return self.fixed_now or now_utc()
 
     def run(self, *, flood: int, limit: int, batch_size: int, max_wait: float) -> DeliveryReport:
-        self.report.reconciled += reconcile(self.store, self.client, now=self.fixed_now)
+        self.report.reconciled += reconcile(
+            self.store, self.client, now=self.fixed_now, resolve=self.resolve
+        )
         queues: dict[str, list[list[OutboxRow]]] = {}
         for channel, rows in _by_channel(self.store.due(self.now(), limit)).items():
             rows = self.verify(channel, rows)
@@ -366,7 +439,9 @@ class _Cycle:
         """Drop rows Slack's history shows as posted already (their last attempt was unsure)."""
         unsure = [row for row in rows if row.verify]
         for same_parent in _by_thread(unsure):
-            self.report.reconciled += _settle(self.store, self.client, same_parent, self.now())
+            self.report.reconciled += _settle(
+                self.store, self.client, same_parent, self.now(), self.resolve
+            )
         fresh = [self.store.outbox_row(row.id) for row in unsure]
         if any(row is not None and row.verify for row in fresh):
             return []  # history unreadable for now: keep this channel's order, try next cycle
@@ -424,15 +499,20 @@ class _Cycle:
         channel, ids = rows[0].channel, [row.id for row in rows]
         keys = [row.story_key for row in rows]
         payload: dict[str, Any] = {"key": keys[0]} | ({"keys": keys} if len(keys) > 1 else {})
+        channel_id = target(channel, self.resolve)
+        if channel_id is None:
+            return self._failed(rows, Failure("channel", UNRESOLVED))
         self.pacer.wait(channel)
         self.store.mark_posting(ids, self.now())
         try:
-            answer = post(self.client, channel, blocks, text, payload, thread_ts=thread_ts)
+            answer = post(self.client, channel_id, blocks, text, payload, thread_ts=thread_ts)
         except (SlackClientError, *NETWORK_ERRORS) as exc:
             self.pacer.sent(channel)
             return self._failed(rows, classify(exc))
         self.pacer.sent(channel)
-        self.store.mark_posted(ids, str(answer["ts"]), self.now(), batched=len(rows) > 1)
+        self.store.mark_posted(
+            ids, str(answer["ts"]), self.now(), batched=len(rows) > 1, channel_id=channel_id
+        )
         log.info(
             _kv(
                 event="post",

@@ -1,14 +1,17 @@
 """Stories as Slack Block Kit messages: pure functions returning `(blocks, fallback_text)`.
 
-All feed text goes through `escape` before it reaches a message: `&`, `<`, `>` become entities
-(so `<!channel>`, `<@U123>` and `<https://evil.example|https://bank.example>` stay inert text),
-zero-width, bidi-override and control characters are removed, and in mrkdwn the formatting
-characters `* _ ~ \\`` (and a `>` opening a line) are swapped for look-alikes so a title cannot
-bold, strike, quote or code-format itself. Links are built only from http(s) URLs without
-whitespace, with `<`, `>`, `|` percent-encoded and `&` as an entity; a `|` in a label becomes `∣`.
-Every block is built with slack_sdk's block models, whose `to_dict()` checks Slack's limits;
-lengths are fitted first (3,000 chars per section, 150 per header, 50 blocks, 2,000 per button
-value), so a 5 MB summary or 1,000 tags still render.
+Channel messages (alerts, thread replies, batches) carry feed text in `rich_text` blocks: a
+rich text `text` element is shown exactly as given and cannot format, quote or mention (Block
+Kit's guidance for text you do not control), so `*AI*` stays `*AI*` and `<!channel>` is text.
+Zero-width, bidi-override and control characters are removed first. Links are `link` elements
+built only from http(s) URLs without whitespace (`<`, `>`, `|` percent-encoded).
+
+Where feed text must sit in mrkdwn (the `/hubnews` answers in bot.slack.views, digests),
+`escape`/`inert`/`link` make it inert: `&`, `<`, `>` as entities, and the formatting characters
+swapped for look-alikes. Every message's `text` (the notification and screen-reader text) goes
+through `fallback`: entities for `& < >`, invisible characters removed, original characters
+kept. Lengths are fitted first (3,000 chars per section, 50 blocks, 2,000 per button value), so
+a 5 MB summary or 1,000 tags still render.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from datetime import UTC
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    Block,
     ButtonElement,
     ContextBlock,
     MarkdownTextObject,
@@ -64,6 +66,15 @@ def inert(text: str, limit: int) -> str:
     return escape(_shorten(line, limit)).translate(_FORMATTING)
 
 
+def fallback(text: str, limit: int = FALLBACK_MAX) -> str:
+    """A message's `text` (notification and screen-reader text): one line, `& < >` as entities,
+    invisible characters removed, cut to `limit` without splitting an entity. Every message and
+    ephemeral reply hubnews sends puts its `text` through this, the same defusing as blocks.
+    """
+    line = _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+    return fit(escape(_shorten(line, limit)), limit)
+
+
 def _shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -74,7 +85,7 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def _fit(escaped: str, limit: int) -> str:
+def fit(escaped: str, limit: int) -> str:
     """Cut already-escaped text to `limit` characters without splitting an entity."""
     if len(escaped) <= limit:
         return escaped
@@ -128,24 +139,25 @@ def tags_line(story: Story) -> str:
     return f"Tags: {shown}{more}"
 
 
-def evidence_lines(story: Story, per_tag: int = EVIDENCE_SHOWN) -> str:
-    """One compact line per tag with its strongest evidence: "ai — Yizhuang (title) · …"."""
+def evidence_lines(story: Story, per_tag: int = EVIDENCE_SHOWN) -> list[list[dict]]:
+    """One compact rich-text line per tag with its strongest evidence, each piece once:
+    "ai — Yizhuang (title) · artificial intelligence (lede)"."""
     lines = []
     for tag in story.tags[:TAGS_SHOWN]:
         seen: set[str] = set()
         shown = []
         for item in sorted(tag.evidence, key=lambda e: -e.weight):
-            text = " ".join(item.text.split())
+            text = plain(item.text, 60)
             if text and text.casefold() not in seen:
                 seen.add(text.casefold())
-                shown.append(f"{inert(text, 60)} ({inert(item.where, 10)})")
+                shown.append(f"{text} ({plain(item.where, 10)})")
             if len(shown) == per_tag:
                 break
-        reasons = " · ".join(shown) or "score " + f"{tag.score:.2f}"
-        lines.append(f"*{inert(tag.id, 60)}* — {reasons}")
+        reasons = " · ".join(shown) or f"score {tag.score:.2f}"
+        lines.append([text_el(plain(tag.id, 60), bold=True), text_el(f" — {reasons}")])
     if len(story.tags) > TAGS_SHOWN:
-        lines.append(f"+{len(story.tags) - TAGS_SHOWN} more tags")
-    return "\n".join(lines)
+        lines.append([text_el(f"+{len(story.tags) - TAGS_SHOWN} more tags")])
+    return lines
 
 
 def summary_text(story: Story) -> str:
@@ -157,7 +169,7 @@ def summary_text(story: Story) -> str:
 
 
 def _mrkdwn(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=_fit(text, SECTION_MAX), verbatim=True)
+    return MarkdownTextObject(text=fit(text, SECTION_MAX), verbatim=True)
 
 
 def _buttons(key: str) -> ActionsBlock | None:
@@ -177,86 +189,144 @@ def _buttons(key: str) -> ActionsBlock | None:
     )
 
 
+def plain(text: str, limit: int) -> str:
+    """One line of feed text for a rich_text element: its own characters (`*AI*` stays `*AI*`),
+    invisible ones removed, shortened to `limit`. Rich text elements are literal: no mrkdwn, no
+    `<!channel>` or `<@U…>` parsing (mentions are separate element types hubnews never makes)."""
+    return _shorten(_SPACE.sub(" ", _INVISIBLE.sub("", text[: limit * 8])).strip(), limit)
+
+
+def rich_url(url: str) -> str | None:
+    """The URL for a rich_text link element (raw `&`), or None when it is not plain http(s)."""
+    target = safe_url(url)
+    return target.replace("&amp;", "&") if target else None
+
+
+def text_el(text: str, **style: bool) -> dict:
+    return {"type": "text", "text": text} | ({"style": style} if style else {})
+
+
+def link_el(url: str, text: str, **style: bool) -> dict:
+    target = rich_url(url)
+    if target is None:
+        return text_el(text, **style)
+    return {"type": "link", "url": target, "text": text} | ({"style": style} if style else {})
+
+
+NEWLINE = {"type": "text", "text": "\n"}
+
+
+def rich(*lines: list[dict]) -> dict:
+    """A rich_text block: one section, its lines separated by newline text elements."""
+    elements = [element for line in lines for element in (NEWLINE, *line)][1:]
+    return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
+
+
+def date_el(story: Story) -> dict:
+    if story.published is None:
+        return text_el("date unknown")
+    moment = story.published.astimezone(UTC)
+    return {
+        "type": "date",
+        "timestamp": int(moment.timestamp()),
+        "format": "{date_short_pretty} {time}",
+        "fallback": moment.strftime("%d %b %Y %H:%M UTC"),
+    }
+
+
+def source_text(story: Story) -> str:
+    source = plain(story.source.title or story.source.feed, 150)
+    domain = plain(story.source.domain, 100)
+    return f"{source} ({domain})" if domain and domain.lower() != source.lower() else source
+
+
+def tags_text(story: Story) -> str:
+    ids = story.tag_ids
+    shown = ", ".join(plain(tag, 60) for tag in ids[:TAGS_SHOWN])
+    more = f" +{len(ids) - TAGS_SHOWN} more" if len(ids) > TAGS_SHOWN else ""
+    return f"Tags: {shown}{more}"
+
+
 def _title(story: Story) -> str:
-    return inert(story.title, TITLE_MAX) or "(untitled)"
+    return plain(story.title, TITLE_MAX) or "(untitled)"
 
 
 def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[dict], str]:
-    """A story's channel alert: linked title, source and time, each tag with its strongest
-    evidence, summary, buttons."""
-    title = _title(story)
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(f"*{link(story_url(story), title)}*"))]
-    context = [_mrkdwn(source_line(story))]
-    if story.tags:
-        context.append(_mrkdwn(evidence_lines(story)))
-    if posted_link and safe_url(posted_link):
-        context.append(_mrkdwn(link(posted_link, "View in Slack")))
-    blocks.append(ContextBlock(elements=context))
+    """A story's channel alert: linked title, source and time, one line per tag with its
+    strongest evidence, summary, buttons.
+
+    Feed text goes into rich_text elements, which show it exactly (`*`, `_`, `~`, `` ` ``,
+    `<`, `&` included) and cannot format, quote or mention anything."""
+    details = [text_el(source_text(story) + " · "), date_el(story)]
+    if posted_link and rich_url(posted_link):
+        details += [text_el(" · "), link_el(posted_link, "View in Slack")]
+    lines = [[link_el(story_url(story), _title(story), bold=True)], details]
+    lines += evidence_lines(story)
     summary = summary_text(story)
     if summary:
-        blocks.append(SectionBlock(text=_mrkdwn(inert(summary, SUMMARY_MAX))))
+        lines.append([text_el(summary)])
+    blocks: list[dict] = [rich(*lines)]
     buttons = _buttons(story.key)
     if buttons is not None:
-        blocks.append(buttons)
-    fallback = _fit(
-        f"{title} — {inert(story.source.title or story.source.feed, 100)}", FALLBACK_MAX
-    )
-    return [block.to_dict() for block in blocks], fallback
+        blocks.append(buttons.to_dict())
+    text = fallback(f"{story.title or '(untitled)'} — {story.source.title or story.source.feed}")
+    return blocks, text
 
 
 def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     """The reply under the original's alert: "+1 source: <title> — <domain>", or "Updated"."""
-    title = link(story_url(copy), _title(copy))
-    domain = inert(copy.source.domain or copy.source.title or copy.source.feed, 100)
-    text = f"Updated: {title}" if update else f"+1 source: {title} — {domain}"
-    plain = f"Updated: {_title(copy)}" if update else f"+1 source: {_title(copy)} — {domain}"
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
+    title = link_el(story_url(copy), _title(copy))
+    where = plain(copy.source.domain or copy.source.title or copy.source.feed, 100)
+    line = (
+        [text_el("Updated: "), title]
+        if update
+        else [text_el("+1 source: "), title, text_el(f" — {where}")]
+    )
+    raw_title = copy.title or "(untitled)"
+    plain_text = f"Updated: {raw_title}" if update else f"+1 source: {raw_title} — {where}"
+    blocks = [rich(line)]
     if copy.key and len(copy.key) <= BUTTON_VALUE_MAX:  # "Not a copy" splits it back out
-        blocks.append(
-            ActionsBlock(
-                block_id="hubnews_copy",
-                elements=[
-                    ButtonElement(
-                        text=PlainTextObject(text="Not a copy", emoji=True),
-                        action_id="not_a_copy",
-                        value=copy.key,
-                    )
-                ],
-            )
+        button = ButtonElement(
+            text=PlainTextObject(text="Not a copy", emoji=True),
+            action_id="not_a_copy",
+            value=copy.key,
         )
-    return [block.to_dict() for block in blocks], _fit(plain, FALLBACK_MAX)
+        blocks.append(ActionsBlock(block_id="hubnews_copy", elements=[button]).to_dict())
+    return blocks, fallback(plain_text)
 
 
-def _batch_line(story: Story) -> str:
+def _batch_line(story: Story) -> tuple[list[dict], int]:
+    """One story of a batch as rich text elements, and its length in characters."""
     url = story_url(story)
-    title = inert(story.title, 200) or "(untitled)"
-    shown = link(url, title) if len(url) <= BATCH_URL_MAX else title
-    return _fit(f"• {shown} — {inert(story.source.title or story.source.feed, 80)}", SECTION_MAX)
+    title = plain(story.title, 200) or "(untitled)"
+    shown = link_el(url, title) if len(url) <= BATCH_URL_MAX else text_el(title)
+    source = plain(story.source.title or story.source.feed, 80)
+    return [text_el("• "), shown, text_el(f" — {source}")], len(title) + len(source) + len(url) + 6
 
 
-def _pack(stories: Sequence[Story]) -> list[str]:
-    """Section texts holding as many story lines as fit in one message, in order."""
-    sections: list[str] = []
-    current, total = "", 0
+def _pack(stories: Sequence[Story]) -> list[list[list[dict]]]:
+    """Rich text blocks (lists of lines) holding as many stories as fit one message, in order."""
+    blocks: list[list[list[dict]]] = []
+    current: list[list[dict]] = []
+    size = total = 0
     for story in stories:
-        line = _batch_line(story)
-        total += len(line) + 1
+        line, length = _batch_line(story)
+        total += length
         if total > BATCH_BUDGET or (
-            len(sections) == MAX_BLOCKS - 3
-            and current
-            and len(current) + 1 + len(line) > SECTION_MAX
+            len(blocks) == MAX_BLOCKS - 3 and current and size + length > SECTION_MAX
         ):
             break
-        if current and len(current) + 1 + len(line) > SECTION_MAX:
-            sections.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    return [*sections, current] if current else sections
+        if current and size + length > SECTION_MAX:
+            blocks.append(current)
+            current, size = [], 0
+        current.append(line)
+        size += length
+    return [*blocks, current] if current else blocks
 
 
 def batch_capacity(stories: Sequence[Story]) -> int:
     """How many of `stories`, from the first, one batched message shows (at least 1)."""
-    return max(1, sum(text.count("\n") + 1 for text in _pack(stories)))
+    return max(1, sum(len(lines) for lines in _pack(stories)))
 
 
 def render_batch(stories: Sequence[Story]) -> tuple[list[dict], str]:
@@ -264,10 +334,10 @@ def render_batch(stories: Sequence[Story]) -> tuple[list[dict], str]:
 
     Stories beyond what one message holds (`batch_capacity`) are counted, not listed.
     """
-    sections = _pack(stories)
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(f"*{len(stories)} new stories*"))]
-    blocks += [SectionBlock(text=_mrkdwn(text)) for text in sections]
-    hidden = len(stories) - sum(text.count("\n") + 1 for text in sections)
+    packed = _pack(stories)
+    blocks: list[dict] = [SectionBlock(text=_mrkdwn(f"*{len(stories)} new stories*")).to_dict()]
+    blocks += [rich(*lines) for lines in packed]
+    hidden = len(stories) - sum(len(lines) for lines in packed)
     if hidden > 0:
-        blocks.append(ContextBlock(elements=[_mrkdwn(f"…and {hidden} more")]))
-    return [block.to_dict() for block in blocks], f"{len(stories)} new stories"
+        blocks.append(ContextBlock(elements=[_mrkdwn(f"…and {hidden} more")]).to_dict())
+    return blocks, f"{len(stories)} new stories"

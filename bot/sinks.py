@@ -16,11 +16,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot import digest
+from bot.channels import ChannelDirectory
 from bot.config import Config, Route
-from bot.deliver import NETWORK_ERRORS, TOKEN_FIXES, deliver, post
+from bot.deliver import CHANNEL_FIXES, NETWORK_ERRORS, TOKEN_FIXES, UNRESOLVED, deliver, post
+from bot.errors import HubnewsError
 from bot.health import Health, metrics
 from bot.poller import kv
-from bot.render import escape
+from bot.render import fallback
 from bot.route import REALTIME
 from bot.store import Store
 from bot.store.base import now_utc
@@ -93,10 +95,15 @@ class TerminalSink:
 
 
 class SlackSink:
-    """Delivery, digests and admin notices through the Web API."""
+    """Delivery, digests and admin notices through the Web API, to channel ids only: the
+    routes' `#name`s (and `admin_channel`) are resolved once at start (`ChannelDirectory`)."""
 
     def __init__(self, config: Config, store: Store, client: WebClient, health: Health) -> None:
         self.config, self.store, self.client, self.health = config, store, client, health
+        self.channels = ChannelDirectory(client, store, refresh=config.limits.hold_retry)
+        named = [route.channel for route in (*config.routes, *store.slack_routes())]
+        admin = getattr(config, "admin_channel", None)
+        self.channels.resolve_all([*named, *([admin] if admin else [])])
 
     def deliver_once(self) -> int:
         limits = self.config.limits
@@ -109,6 +116,7 @@ class SlackSink:
             max_attempts=limits.max_attempts,
             backoff=limits.retry_backoff,
             hold_retry=limits.hold_retry,
+            resolve=self.channels,
         )
         metrics.alerts.inc(report.posted)
         for problem in report.problems:
@@ -129,14 +137,21 @@ class SlackSink:
         return report.posted
 
     def send(self, channel: str, blocks: list[dict], text: str, keys: list[str]) -> str:
-        answer = post(self.client, channel, blocks, text, {"key": keys[0], "keys": keys})
+        channel_id = self.channels(channel)
+        if channel_id is None:
+            raise HubnewsError(f"{channel}: {UNRESOLVED}", hint=CHANNEL_FIXES[UNRESOLVED])
+        answer = post(self.client, channel_id, blocks, text, {"key": keys[0], "keys": keys})
         return str(answer["ts"])
 
     def notify(self, text: str) -> None:
         targets = admin_targets(self.config)
-        for target in targets:
+        for name in targets:
+            target = self.channels(name)
+            if target is None:
+                log.error(kv(event="notice_failed", channel=name, error=UNRESOLVED))
+                continue
             try:
-                self.client.chat_postMessage(channel=target, text=escape(text))
+                self.client.chat_postMessage(channel=target, text=fallback(text, 3000))
             except (SlackClientError, *NETWORK_ERRORS) as exc:
                 log.error(kv(event="notice_failed", channel=target, error=type(exc).__name__))
         if not targets:

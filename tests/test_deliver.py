@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Route
-from bot.deliver import Pacer, deliver, make_client, reconcile
+from bot.deliver import Pacer, deliver, make_client, posted_keys, reconcile
 from bot.route import THREAD, Delivery, route
 from bot.store import Store
 from bot.store.base import StoreBase, now_utc
@@ -97,13 +97,12 @@ def test_posts_in_order_with_metadata_and_no_unfurls(store, client, slack_api):
     for call, key in zip(calls, "abc", strict=True):
         assert call.params["unfurl_links"] is False and call.params["unfurl_media"] is False
         assert call.params["metadata"] == {
-            "event_type": "hubnews_story",
+            "event_type": "hubnews_story_posted",
             "event_payload": {"key": key},
         }
         assert call.params["text"] == f"Story {key} — South China Morning Post"
-        assert call.params["blocks"][0]["text"]["text"].startswith(
-            f"*<https://www.scmp.com/{key}|Story {key}>*"
-        )
+        title = call.params["blocks"][0]["elements"][0]["elements"][0]
+        assert (title["url"], title["text"]) == (f"https://www.scmp.com/{key}", f"Story {key}")
     rows = store.outbox_rows()
     assert [row.state for row in rows] == ["posted"] * 3
     assert [row.ts for row in rows] == [m["ts"] for m in slack_api.posted("C1")]
@@ -276,9 +275,11 @@ def test_copy_is_a_thread_reply_under_the_original(store, client, slack_api):
     assert "thread_ts" not in parent.params
     assert [call.params["thread_ts"] for call in replies] == [parent_ts, parent_ts]
     assert replies[0].params["text"] == "+1 source: Story a2 — other.example"
-    assert replies[0].params["blocks"][0]["text"]["text"] == (
-        "+1 source: <https://www.other.example/a2|Story a2> — other.example"
-    )
+    assert replies[0].params["blocks"][0]["elements"][0]["elements"] == [
+        {"type": "text", "text": "+1 source: "},
+        {"type": "link", "url": "https://www.other.example/a2", "text": "Story a2"},
+        {"type": "text", "text": " — other.example"},
+    ]
     assert replies[1].params["text"] == "Updated: Story a3"
     assert replies[0].params["metadata"]["event_payload"] == {"key": "a2"}
 
@@ -314,7 +315,9 @@ def test_flood_is_posted_as_one_batched_message(store, client, slack_api):
     assert slack_api.calls_to("chat.postMessage")[-1].params["thread_ts"] == batch["ts"]
 
 
-def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api):
+@pytest.mark.parametrize("event_type", ["hubnews_story_posted", "hubnews_story"])
+def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api, event_type):
+    """Also for a post made before the upgrade, under the old event type."""
     library = Library().add(make_story("a"), make_story("b"))
     alerts(store, "C1", "a", "b")
     rows = store.outbox_rows()
@@ -323,7 +326,7 @@ def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api):
     client.chat_postMessage(
         channel="C1",
         text="Story a",
-        metadata={"event_type": "hubnews_story", "event_payload": {"key": "a"}},
+        metadata={"event_type": event_type, "event_payload": {"key": "a"}},
     )
     assert [row.story_key for row in store.in_doubt()] == ["a", "b"]
     assert reconcile(store, client, now=T0) == 1
@@ -359,10 +362,12 @@ def test_history_unreadable_leaves_crashed_rows_for_later(store, client, slack_a
 
 
 def test_a_flood_too_big_for_one_message_is_split_and_all_posted(store, client, slack_api):
-    library = Library().add(*(make_story(f"s{i}").with_(title="&" * 300) for i in range(30)))
+    long = "https://www.scmp.com/" + "a" * 450
+    stories = (make_story(f"s{i}").with_(title="&" * 300, url=f"{long}{i}") for i in range(30))
+    library = Library().add(*stories)
     alerts(store, "C1", *(f"s{i}" for i in range(30)))
     report = run(store, client, library, flood=2)
-    assert report.posted == 30 and report.messages == report.batches >= 3
+    assert report.posted == 30 and report.messages == report.batches >= 2
     listed = [key for m in slack_api.posted("C1") for key in m["metadata"]["event_payload"]["keys"]]
     assert listed == [f"s{i}" for i in range(30)]
     for message in slack_api.posted("C1"):
@@ -499,3 +504,98 @@ def test_cycles_do_not_overlap(store, client, slack_api):
         (0, ["a delivery cycle is already running"])
     ]
     assert keys_posted(slack_api, "C1") == ["a", "b"]
+
+
+# ---------------------------------------------------------------- #name routes and long history
+
+
+@pytest.fixture
+def real_store():
+    made = Store(":memory:")
+    yield made
+    made.close()
+
+
+def test_hash_name_routes_are_posted_and_reconciled_by_id(real_store, client, slack_api):
+    """A post made by name before a crash is found again (history takes ids only)."""
+    from bot.channels import ChannelDirectory
+
+    slack_api.channels = [{"id": f"C0FILL{i:03d}", "name": f"fill-{i}"} for i in range(250)]
+    slack_api.channels.append({"id": "C0AIPOL", "name": "ai-policy"})
+    directory = ChannelDirectory(client, real_store)
+    assert directory.resolve_all(["#ai-policy", "C0OTHER"]) == {"#ai-policy": "C0AIPOL"}
+    listed = slack_api.calls_to("conversations.list")
+    assert len(listed) == 2 and listed[1].params["cursor"]  # paged: the name is on page 2
+    library = Library().add(make_story("a"), make_story("b"))
+    for story in library.values():
+        real_store.save(story)
+    real_store.enqueue([Delivery("#ai-policy", "a")], now=T0)
+    real_store.mark_posting([real_store.outbox_rows()[0].id], T0)
+    client.chat_postMessage(  # the crash: Slack took the post (by name), hubnews never knew
+        channel="#ai-policy",
+        text="Story a",
+        metadata={"event_type": "hubnews_story", "event_payload": {"key": "a"}},
+    )
+    real_store.enqueue([Delivery("#ai-policy", "b")], now=T0)
+    report = deliver(
+        real_store, client, library.load, now=T0, per_channel_interval=0, resolve=directory
+    )
+    assert (report.reconciled, report.posted) == (1, 1)
+    assert keys_posted(slack_api, "C0AIPOL") == ["a", "b"]  # "a" once
+    assert {c.params["channel"] for c in slack_api.calls_to("conversations.history")} == {"C0AIPOL"}
+    assert slack_api.calls_to("chat.postMessage")[-1].params["channel"] == "C0AIPOL"
+    assert len(slack_api.calls_to("conversations.list")) == 2  # resolved once, then stored
+    assert real_store.channel_id("#ai-policy") == "C0AIPOL"
+
+
+def test_a_name_that_does_not_resolve_is_held_with_the_fix(real_store, client, slack_api, caplog):
+    from bot.channels import ChannelDirectory
+
+    directory = ChannelDirectory(client, real_store)
+    library = Library().add(make_story("a"))
+    real_store.save(make_story("a"))
+    real_store.enqueue([Delivery("#ai-polcy", "a")], now=T0)
+    with caplog.at_level(logging.ERROR):
+        report = deliver(
+            real_store, client, library.load, now=T0, per_channel_interval=0, resolve=directory
+        )
+    assert (report.held, report.posted) == (1, 0)
+    assert slack_api.calls_to("chat.postMessage") == []
+    row = real_store.outbox_rows()[0]
+    assert (row.state, row.last_error) == ("held", "channel_name_unresolved")
+    assert "error=channel_name_unresolved" in report.problems[0]
+    assert "fix the name in [[routes]]" in report.problems[0]
+    assert "/invite @hubnews" in report.problems[0]
+
+
+def test_reconcile_pages_back_to_the_post_through_a_busy_channel(store, client, slack_api):
+    alerts(store, "C1", "a")
+    store.mark_posting([store.outbox_rows()[0].id], T0)
+    client.chat_postMessage(
+        channel="C1",
+        text="Story a",
+        metadata={"event_type": "hubnews_story_posted", "event_payload": {"key": "a"}},
+    )
+    for n in range(450):  # people talk after the crash: the post is 451st, newest first
+        slack_api.messages["C1"].append({"type": "message", "ts": slack_api._ts(), "text": n})
+    assert reconcile(store, client, now=T0) == 1
+    calls = slack_api.calls_to("conversations.history")
+    assert len(calls) == 3 and all(c.params["oldest"] for c in calls)
+    assert [bool(c.params.get("cursor")) for c in calls] == [False, True, True]
+    assert store.outbox_rows()[0].state == "posted"
+    assert len(keys_posted_any(slack_api, "C1")) == 1
+
+
+def test_reconcile_reads_a_bounded_number_of_pages(store, client, slack_api, caplog):
+    alerts(store, "C1", "a")
+    store.mark_posting([store.outbox_rows()[0].id], T0)
+    for n in range(450):
+        slack_api.messages["C1"].append({"type": "message", "ts": slack_api._ts(), "text": n})
+    with caplog.at_level(logging.WARNING, logger="hubnews.deliver"):
+        assert posted_keys(client, "C1", None, T0, max_pages=2) == {}
+    assert len(slack_api.calls_to("conversations.history")) == 2
+    assert any("event=reconcile_truncated" in m for m in caplog.messages)
+
+
+def keys_posted_any(fake: FakeSlack, channel: str) -> list[str]:
+    return [m["metadata"]["event_payload"]["key"] for m in fake.posted(channel) if "metadata" in m]

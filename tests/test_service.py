@@ -324,7 +324,7 @@ def test_http_mode_polls_posts_and_answers_hubnews(
     try:
         assert wait_for(lambda: len(slack_api.posted("C0ALERTS1")) == 2)
         posted = slack_api.posted("C0ALERTS1")
-        assert all(m["metadata"]["event_type"] == "hubnews_story" for m in posted)
+        assert all(m["metadata"]["event_type"] == "hubnews_story_posted" for m in posted)
         body = urlencode(
             {
                 "command": "/hubnews",
@@ -345,7 +345,8 @@ def test_http_mode_polls_posts_and_answers_hubnews(
         assert wait_for(lambda: slack_api.responses.get("e2e"))
         answer = json.dumps(slack_api.responses["e2e"][0], ensure_ascii=False)
         assert "Stories matching" in answer
-        assert "slack.com/archives/C0ALERTS1/p" in answer  # links to the alerts it posted
+        # links to the alerts it posted, as chat.getPermalink gives them (not hand-built)
+        assert f"{slack_api.host}/archives/C0ALERTS1/p" in answer
     finally:
         stop.set()
         thread.join(15)

@@ -18,14 +18,19 @@ import httpx
 import pytest
 
 from bot import config
+from bot.deliver import deliver, make_client
 from bot.pipeline import Pipeline
 from bot.query import parse_query
+from bot.route import Delivery
 from bot.slack.app import build_app
+from bot.slack.commands import unslack
 from bot.slack.server import http_app, serve_http
 from bot.store import Store
 from bot.story import Source, Story
+from bot.urls import canonical_url
 
 from fakes import free_port
+from fakes.feed_server import FeedServer
 from fakes.slack_api import FakeSlack, signed_headers
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -114,7 +119,11 @@ class Running:
 
 
 @pytest.fixture
-def running(slack_api: FakeSlack, tmp_path: Path) -> Iterator[Running]:
+def running(
+    slack_api: FakeSlack, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Running]:
+    """The app with two sample feeds; `indirect` params: hosts feeds from Slack may use."""
+    allow = tuple(getattr(request, "param", ()))
     feeds = (
         config.Feed("scmp-tech", str(SAMPLES / "scmp-tech.xml")),
         config.Feed("scmp-china-policy", str(SAMPLES / "scmp-china-policy.xml")),
@@ -129,7 +138,7 @@ def running(slack_api: FakeSlack, tmp_path: Path) -> Iterator[Running]:
         admins=("UADMIN",),
         secrets=config.Secrets("xoxb-test", SECRET, None),
         slack_api_url=slack_api.url,
-        limits=replace(base.limits, allow_private=()),
+        limits=replace(base.limits, allow_private=allow),
     )
     store = Store(cfg.database)
     pipeline = Pipeline(cfg, store)
@@ -169,7 +178,8 @@ def test_search_returns_the_seed_story_once_with_its_copy_folded(running: Runnin
     answer = running.text_of(rid)
     assert answer.count("Beijing tech park eyes AI hub") == 1
     assert "Artificial intelligence nod" not in answer  # the copy is folded, not listed
-    assert "2 sources" in answer and "*Yizhuang*" in answer
+    assert "2 sources" in answer
+    assert '{"type": "text", "text": "Yizhuang", "style": {"bold": true}}' in answer
 
 
 def test_chinese_query_finds_the_chinese_story(running: Running) -> None:
@@ -256,10 +266,10 @@ def test_admin_commands_are_refused_to_others(running: Running) -> None:
 def test_workspace_admins_count_as_admins(running: Running) -> None:
     running.fake.admins.add("UWSADMIN")
     _, rid = running.command("follow tag:ai", user="UWSADMIN")
-    assert "now gets new stories tagged `ai`" in running.text_of(rid)
+    assert "tagged `ai` to this channel" in running.text_of(rid)
     assert [r.channel for r in running.store.slack_routes()] == ["C0TECHPOL1"]
     _, rid = running.command("unfollow", user="UWSADMIN")
-    assert "no longer gets alerts" in running.text_of(rid)
+    assert "no longer gets their alerts" in running.text_of(rid)
     assert running.store.slack_routes() == []
 
 
@@ -401,3 +411,174 @@ def test_split_command_takes_the_copys_link(running: Running) -> None:
     _, rid = running.command(f"split <{story.url}>")
     assert "Split:" in running.text_of(rid)
     assert running.store.get_story(key).duplicate is None  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- hardening-2: Slack conformance
+
+
+def save(running: Running, key: str, url: str, title: str, content: str = "") -> Story:
+    story = Story(
+        key=key,
+        url=url,
+        canonical_url=canonical_url(url),
+        title=title,
+        source=Source("ex", "Example", "example.org"),
+        published=None,
+        content=content or title,
+    )
+    running.store.save(story)
+    return story
+
+
+@pytest.mark.parametrize(
+    ("sent", "typed"),
+    [
+        ("R&amp;D subsidy", "R&D subsidy"),
+        ("&lt;b&gt; &amp;lt;", "<b> &lt;"),  # decoded once: a typed "&lt;" stays "&lt;"
+        ("<https://x.example/?a=1&amp;b=2|x.example>", "https://x.example/?a=1&b=2"),
+        ("<mailto:a@x.example|a@x.example>", "mailto:a@x.example"),
+        ("ask <@U0ANN|ann> in <#C0GEN|general>", "ask @ann in #general"),
+        ("<@U0ANN> <#C0GEN>", "@U0ANN #C0GEN"),
+        ("<!here> <!subteam^S1|@policy>", "@here @policy"),
+        ("no markup, no entities", "no markup, no entities"),
+    ],
+)
+def test_command_text_is_unescaped_once_after_reading_markup(sent: str, typed: str) -> None:
+    assert unslack(sent) == typed
+
+
+def test_escaped_search_words_are_searched_as_typed(running: Running) -> None:
+    save(running, "rd-1", "https://example.org/rd", "Ministry doubles R&D subsidy for chip makers")
+    _, rid = running.command("R&amp;D subsidy")  # what Slack sends for `R&D subsidy`
+    answer = running.reply(rid)
+    assert '"text": "Ministry doubles R&D subsidy for chip makers"' in json.dumps(answer["blocks"])
+    assert answer["text"] == "1 stories match R&amp;D subsidy"  # typed once, escaped once
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "why <https://example.org/s?a=1&amp;b=2>",  # Slack's auto-link of a typed URL
+        "why <https://example.org/s?a=1&amp;b=2|example.org/s?a=1&amp;b=2>",
+        "why https://example.org/s?a=1&amp;b=2",
+        "why &lt;https://example.org/s?a=1&amp;b=2&gt;",  # typed angle brackets
+    ],
+)
+def test_why_unescapes_links_once(running: Running, sent: str) -> None:
+    save(running, "https://example.org/s?a=1&b=2", "https://example.org/s?a=1&b=2", "Ampersands")
+    _, rid = running.command(sent)
+    assert "Ampersands" in running.text_of(rid)
+
+
+@pytest.mark.parametrize("running", [("127.0.0.1",)], indirect=True)
+def test_feeds_add_fetches_the_unescaped_url(running: Running) -> None:
+    feeds = FeedServer().start()
+    try:
+        url = feeds.add("/f.xml?a=1&b=2", items=2)
+        escaped = url.replace("&", "&amp;")
+        _, rid = running.command(f"feeds add <{escaped}> amp-feed", user="UADMIN")
+        assert "added the feed `amp-feed`" in running.text_of(rid)
+        assert [r.path for r in feeds.log] == ["/f.xml?a=1&b=2"]
+        assert running.store.feed("amp-feed").url == url
+    finally:
+        feeds.stop()
+
+
+def test_why_finds_a_guid_keyed_story_by_its_link(running: Running) -> None:
+    save(running, "tag:example.org,2020:7", "https://www.example.org/news/7?utm_source=rss", "G")
+    _, rid = running.command("why <https://example.org/news/7>")
+    assert "No stored story" not in running.text_of(rid)
+    assert '"text": "G", "style": {"bold": true}' in running.text_of(rid)
+
+
+def test_fallback_text_is_defused_like_the_blocks(running: Running) -> None:
+    title = "<!channel> <@U0BOSS> *AI* act\u202e passes"
+    save(running, "inj-1", "https://example.org/inj", title, "Yizhuang injection")
+    for command in ("why https://example.org/inj", "Yizhuang injection"):
+        _, rid = running.command(command)
+        text = running.reply(rid)["text"]
+        assert "<" not in text and ">" not in text and "\u202e" not in text, text
+        assert "&lt;!channel&gt; &lt;@U0BOSS&gt; *AI* act passes" in text or command != "why"
+    _, rid = running.command("why https://example.org/inj")
+    assert running.reply(rid)["text"] == "Why: &lt;!channel&gt; &lt;@U0BOSS&gt; *AI* act passes"
+
+
+def _lines(answer: dict[str, Any]) -> list[str]:
+    sections = [b["text"]["text"] for b in answer["blocks"] if b["type"] == "section"]
+    for text in sections:
+        assert len(text) <= 3000
+    assert len(answer["blocks"]) <= 50
+    return [line for text in sections[1:] for line in text.split("\n")]
+
+
+def test_feeds_are_paged_whole_and_none_is_dropped(running: Running) -> None:
+    for n in range(32):
+        name = f"feed-{n:02d}-" + "long" * 15
+        running.store.ensure_feed(name, f"https://feeds.example/{n}.xml", origin="cli")
+        running.store.record_failure(name, "HTTP 503 from the server " + "word " * 35)
+    _, rid = running.command("feeds")
+    first = running.reply(rid)
+    assert first["text"] == "Feeds 1–20 of 34"
+    button = first["blocks"][-1]["elements"][0]
+    assert (button["action_id"], button["value"]) == ("feeds_more", "20")
+    rid = running.click("feeds_more", button["value"])
+    second = running.reply(rid)
+    assert second["text"] == "Feeds 21–34 of 34" and second["blocks"][-1]["type"] == "section"
+    lines = _lines(first) + _lines(second)
+    names = [line.split("*")[1] for line in lines]
+    expected = sorted(f.name for f in running.store.feeds())
+    assert names == expected  # each feed exactly once, in order
+    for line in lines:
+        if line.startswith("• *feed-"):
+            assert line.endswith("word word")  # never cut mid-word or mid-line
+    _, rid = running.command("feeds 21")
+    assert running.reply(rid)["text"] == "Feeds 21–34 of 34"
+
+
+def test_local_feed_paths_are_shown_to_admins_only(running: Running) -> None:
+    error = f"cannot read {SAMPLES}/scmp-tech.xml: denied (cache /var/lib/hubnews/c.db)"
+    running.store.record_failure("scmp-tech", error)
+    _, rid = running.command("feeds", user="UNOBODY")
+    member = running.text_of(rid)
+    assert str(SAMPLES) not in member and "/var/lib" not in member
+    assert "cannot read (the feed's address): denied (cache (a server path))" in member
+    _, rid = running.command("feeds", user="UADMIN")
+    assert str(SAMPLES / "scmp-china-policy.xml") in running.text_of(rid)
+
+
+def test_admin_changes_are_announced_in_the_channel(running: Running) -> None:
+    _, rid = running.command("follow tag:ai", user="UADMIN")
+    assert "said so in the channel" in running.text_of(rid)
+    _, rid = running.command("unfollow", user="UADMIN")
+    running.store.ensure_feed("mine", "https://feeds.example/x.xml", origin="slack")
+    _, rid2 = running.command("feeds remove mine", user="UADMIN")
+    running.text_of(rid), running.text_of(rid2)
+    said = [m["text"] for m in running.fake.posted("C0TECHPOL1")]
+    assert said == [
+        "<@UADMIN> routed new stories tagged `ai` to this channel: it now gets them.",
+        "<@UADMIN> stopped 1 Slack-made route(s): this channel no longer gets their alerts. "
+        "Routes in the config file stay as they are.",
+        "<@UADMIN> removed the feed `mine`; its stories stay searchable.",
+    ]
+
+
+def test_an_unannounceable_change_tells_the_admin_to_invite_the_bot(running: Running) -> None:
+    running.fake.fail("chat.postMessage", error="not_in_channel")
+    _, rid = running.command("follow tag:ai", user="UADMIN")
+    assert "/invite @hubnews" in running.text_of(rid)
+    assert [r.channel for r in running.store.slack_routes()] == ["C0TECHPOL1"]
+
+
+def test_search_links_the_alert_by_its_permalink_asked_once(running: Running) -> None:
+    key = running.store.search(parse_query("Yizhuang"))[0].story.key
+    running.store.enqueue([Delivery("C0ALERTS1", key)])
+    web = make_client("xoxb-test", base_url=running.fake.url)
+    assert deliver(running.store, web, running.store.get_story, per_channel_interval=0).posted
+    ts = running.fake.posted("C0ALERTS1")[0]["ts"]
+    link = f"{running.fake.host}/archives/C0ALERTS1/p{ts.replace('.', '')}"
+    for _ in range(2):
+        _, rid = running.command("Yizhuang")
+        assert f'"url": "{link}", "text": "alert in Slack"' in running.text_of(rid)
+    assert "slack.com/archives" not in running.text_of(rid)
+    calls = running.fake.calls_to("chat.getPermalink")
+    assert [(c.params["channel"], c.params["message_ts"]) for c in calls] == [("C0ALERTS1", ts)]

@@ -1,4 +1,5 @@
-"""The alert buttons and "More": ack at once, record or explain, answer ephemerally."""
+"""The alert buttons, "More" and "More feeds": ack at once, record or explain, answer
+ephemerally."""
 
 from __future__ import annotations
 
@@ -26,4 +27,14 @@ def register(app: App, ctx: Context) -> None:
         offset, _, query = action.get("value", "").partition("|")
         start = int(offset) if offset.isdigit() else 0
         blocks, text = commands.search(ctx, query, offset=start)
+        respond(response_type="ephemeral", replace_original=False, blocks=blocks, text=text)
+
+    @app.action("feeds_more")
+    def feeds_more(
+        ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        value = action.get("value", "")
+        user = body.get("user", {}).get("id", "")
+        blocks, text = commands.feeds_page(ctx, user, int(value) if value.isdigit() else 0)
         respond(response_type="ephemeral", replace_original=False, blocks=blocks, text=text)

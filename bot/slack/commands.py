@@ -16,6 +16,7 @@ answers with the next step; anything else reaches the app's error handler.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,8 @@ from bot.urls import canonical_url, domain
 
 Answer = tuple[views.Blocks, str]
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+log = logging.getLogger("hubnews.slack")
 
 
 @dataclass
@@ -59,7 +62,39 @@ def register(app: App, ctx: Context) -> None:
         respond(response_type="ephemeral", blocks=blocks, text=text, replace_original=False)
 
 
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def unslack(text: str) -> str:
+    """Command text as the user typed it, decoded once at the edge.
+
+    Slack sends `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;` and wraps what it recognised in markup:
+    `<https://x?a=1&amp;b=2|label>` (a link: its URL, unescaped), `<@U1|ann>` (`@ann`),
+    `<#C1|general>` (`#general`), `<!here>` (`@here`). Entities are decoded after the markup
+    is read, so a typed `&lt;b&gt;` stays the text `<b>` and never becomes markup.
+    """
+    out, last = [], 0
+    for found in _MARKUP.finditer(text):
+        out.append(_entities(text[last : found.start()]))
+        target, _, label = found.group(1).partition("|")
+        if target.startswith(("@", "#")):
+            out.append(target[0] + _entities(label) if label else target)
+        elif target.startswith("!"):
+            out.append("@" + _entities(label or target[1:].split("^")[0]).lstrip("@"))
+        else:
+            out.append(_entities(target))  # a link: keep the URL itself
+        last = found.end()
+    out.append(_entities(text[last:]))
+    return "".join(out)
+
+
+def _entities(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def answer(ctx: Context, text: str, user: str, channel: str) -> Answer:
+    """The answer to `/hubnews <text>`, `text` as Slack sent it (escaped, with markup)."""
+    text = unslack(text)
     words = text.strip().split()
     verb = words[0].lower() if words else "help"
     rest = words[1:]
@@ -68,7 +103,7 @@ def answer(ctx: Context, text: str, user: str, channel: str) -> Answer:
     if verb == "why":
         return why(ctx, " ".join(rest))
     if verb == "feeds":
-        return feeds(ctx, rest, user)
+        return feeds(ctx, rest, user, channel)
     if verb in {"follow", "unfollow"}:
         return follow(ctx, verb, rest, user, channel)
     if verb == "split" and len(rest) == 1:
@@ -105,9 +140,23 @@ def search(ctx: Context, text: str, offset: int = 0) -> Answer:
 
 
 def _post_link(ctx: Context, key: str) -> str | None:
-    for channel, ts in ctx.store.posts_of(key):
-        if _CHANNEL_ID.match(channel):
-            return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    """The permalink of the story's first alert, from chat.getPermalink (cached per post)."""
+    for post in ctx.store.posts_of(key):
+        if post.permalink:
+            return post.permalink
+        channel = post.channel
+        if channel.startswith("#"):
+            channel = ctx.store.channel_id(channel) or ""
+        if ctx.client is None or not _CHANNEL_ID.match(channel):
+            continue
+        try:
+            link = str(
+                ctx.client.chat_getPermalink(channel=channel, message_ts=post.ts)["permalink"]
+            )
+        except (SlackApiError, KeyError):
+            continue
+        ctx.store.set_permalink(channel, post.ts, link)
+        return link
     return None
 
 
@@ -119,13 +168,16 @@ def _story_key(ctx: Context, reference: str) -> str:
 
 
 def why(ctx: Context, reference: str) -> Answer:
-    reference = reference.strip().strip("<>").split("|", 1)[0]
+    reference = reference.strip().strip("<>")
     if not reference:
         return views.message(
             "Which story? `/hubnews why <story link or key>` — the *Why?* "
             "button on an alert does the same."
         )
-    story = ctx.store.get_story(reference) or ctx.store.get_story(canonical_url(reference))
+    canonical = canonical_url(reference)
+    story = ctx.store.get_story(reference) or (
+        ctx.store.story_by_url(canonical) if canonical else None
+    )
     if story is None:
         return views.message(
             f"No stored story has the link or key `{views.inert(reference, 200)}`."
@@ -140,9 +192,10 @@ def why(ctx: Context, reference: str) -> Answer:
     return blocks, text
 
 
-def feeds(ctx: Context, args: list[str], user: str) -> Answer:
-    if not args:
-        return views.feeds_view(ctx.store.feeds())
+def feeds(ctx: Context, args: list[str], user: str, channel: str = "") -> Answer:
+    if not args or args[0].isdigit():  # `/hubnews feeds 21`: from the 21st feed
+        start = max(int(args[0]) - 1, 0) if args else 0
+        return feeds_page(ctx, user, start)
     action, rest = args[0].lower(), args[1:]
     if action not in {"add", "remove", "enable"}:
         return views.message(
@@ -159,17 +212,18 @@ def feeds(ctx: Context, args: list[str], user: str) -> Answer:
             f"`/hubnews feeds {action}` needs a {'URL' if action == 'add' else 'feed name'}."
         )
     if action == "add":
-        return add_feed(
-            ctx, rest[0].strip("<>").split("|")[0], rest[1] if len(rest) > 1 else None, user
-        )
+        return add_feed(ctx, rest[0].strip("<>"), rest[1] if len(rest) > 1 else None, user, channel)
     name = rest[0]
     known = ctx.store.feed(name)
     if known is None:
         return views.message(f"No feed named `{views.inert(name, 80)}`; see `/hubnews feeds`.")
     if action == "enable":
         ctx.store.set_enabled(name, True)
-        return views.message(
-            f"Feed `{views.inert(name, 80)}` is enabled again; it is polled on its next turn."
+        return announce(
+            ctx,
+            channel,
+            user,
+            f"enabled the feed `{views.inert(name, 80)}` again; it is polled on its next turn.",
         )
     if known.origin != "slack":
         return views.message(
@@ -177,10 +231,19 @@ def feeds(ctx: Context, args: list[str], user: str) -> Answer:
             "authoritative for it: remove it there."
         )
     ctx.store.remove_feed(name)
-    return views.message(f"Feed `{views.inert(name, 80)}` removed; its stories stay searchable.")
+    return announce(
+        ctx,
+        channel,
+        user,
+        f"removed the feed `{views.inert(name, 80)}`; its stories stay searchable.",
+    )
 
 
-def add_feed(ctx: Context, url: str, name: str | None, user: str) -> Answer:
+def feeds_page(ctx: Context, user: str, start: int = 0) -> Answer:
+    return views.feeds_view(ctx.store.feeds(), start=start, admin=is_admin(ctx, user))
+
+
+def add_feed(ctx: Context, url: str, name: str | None, user: str, channel: str = "") -> Answer:
     if not url.startswith(("http://", "https://")):
         return views.message("Give the feed's full address, starting with https://.")
     name = name or _feed_name(url)
@@ -195,10 +258,13 @@ def add_feed(ctx: Context, url: str, name: str | None, user: str) -> Answer:
     except HubnewsError as exc:
         return views.message(f"Not added: {views.escape(exc.message)}. {views.escape(exc.hint)}.")
     ctx.store.ensure_feed(name, url, origin="slack", added_by=user)
-    return views.message(
-        f"Added `{views.inert(name, 80)}` ({views.inert(parsed.title, 120)}, "
+    return announce(
+        ctx,
+        channel,
+        user,
+        f"added the feed `{views.inert(name, 80)}` ({views.inert(parsed.title, 120)}, "
         f"{len(parsed.stories)} items now). It is polled every "
-        f"{int(Feed(name, url).interval.total_seconds() // 60)} minutes."
+        f"{int(Feed(name, url).interval.total_seconds() // 60)} minutes.",
     )
 
 
@@ -212,9 +278,12 @@ def follow(ctx: Context, verb: str, args: list[str], user: str, channel: str) ->
         return views.message("Only hubnews admins can route alerts. Ask one of them.")
     if verb == "unfollow":
         removed = ctx.store.remove_routes(channel)
-        return views.message(
-            f"This channel no longer gets alerts from {removed} Slack-made "
-            "route(s). Routes in the config file stay as they are."
+        return announce(
+            ctx,
+            channel,
+            user,
+            f"stopped {removed} Slack-made route(s): this channel no longer gets their alerts. "
+            "Routes in the config file stay as they are.",
         )
     tags = tuple(dict.fromkeys(a.lower().removeprefix("tag:") for a in args))
     unknown = [t for t in tags if t not in ctx.taxonomy.tags]
@@ -224,11 +293,34 @@ def follow(ctx: Context, verb: str, args: list[str], user: str, channel: str) ->
             "Tags: " + ", ".join(f"`{t}`" for t in ctx.taxonomy.tags)
         )
     ctx.store.add_route(channel, tags, user)
-    return views.message(
-        "This channel now gets new stories tagged "
+    return announce(
+        ctx,
+        channel,
+        user,
+        "routed new stories tagged "
         + " or ".join(f"`{t}`" for t in tags)
-        + ". Invite the bot if it "
-        "is a private channel."
+        + " to this channel: it now gets them.",
+    )
+
+
+def announce(ctx: Context, channel: str, user: str, change: str) -> Answer:
+    """Say in the channel (to everyone in it) what an admin changed, and answer the admin.
+
+    `change` is the bot's own mrkdwn (feed text in it already made inert)."""
+    who = f"<@{user}>" if _USER_ID.match(user) else "An admin"
+    blocks, text = views.message(f"{who} {change}")
+    if ctx.client is not None and _CHANNEL_ID.match(channel):
+        try:
+            ctx.client.chat_postMessage(
+                channel=channel, blocks=blocks, text=text, unfurl_links=False, unfurl_media=False
+            )
+            return views.message(f"Done, and said so in the channel: you {change}")
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            log.warning(f"event=announce_failed channel={channel} error={error}")
+    return views.message(
+        f"Done: you {change} I could not say so in the channel: invite the bot "
+        "(`/invite @hubnews`) so changes are announced there."
     )
 
 

@@ -1,20 +1,38 @@
 """Block Kit for what /hubnews answers: search results, help, why, feeds. Pure functions.
 
-Every piece of feed text goes through bot.render's `inert`/`escape`/`link`; matched words in
-search snippets (between the store's MARK_START and MARK_END) are bolded after escaping.
+Stories (search hits, why) are rich_text blocks built with bot.render's elements: feed text is
+shown exactly and cannot format or mention; matched words in search snippets (between the
+store's MARK_START and MARK_END) get the bold style. Answers the bot writes itself are mrkdwn,
+any feed or user text in them made inert (`inert`/`escape`); every `text` goes through
+`fallback`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.render import escape, inert, link, source_line, story_url, tags_line
+from bot.render import (
+    date_el,
+    escape,
+    fallback,
+    fit,
+    inert,
+    link_el,
+    plain,
+    rich,
+    source_text,
+    story_url,
+    tags_text,
+    text_el,
+)
 from bot.store import FeedStatus, Hit
 from bot.store.search import MARK_END, MARK_START
 from bot.story import Story
 
 PAGE = 5
+SECTION_MAX = 3000
 SNIPPET_MAX = 400
 Blocks = list[dict[str, Any]]
 
@@ -48,20 +66,27 @@ def context(text: str) -> dict[str, Any]:
 
 def message(text: str) -> tuple[Blocks, str]:
     """A plain answer (text the bot wrote itself; callers escape any user text in it)."""
-    return [section(text)], text[:300]
+    return [section(text)], fit(text, 300)
 
 
 def help_view() -> tuple[Blocks, str]:
     return [section(HELP)], "How to use /hubnews"
 
 
-def snippet(text: str) -> str:
-    """A search snippet with matched words in bold; everything else inert."""
-    out = []
+def snippet(text: str) -> list[dict]:
+    """A search snippet as rich text: matched words in bold, every character as in the feed."""
+    out: list[dict] = []
+    budget = SNIPPET_MAX * 2
     for n, part in enumerate(text.replace(MARK_END, MARK_START).split(MARK_START)):
-        piece = inert(part, SNIPPET_MAX)
-        out.append(f"*{piece.strip()}*" if n % 2 and piece.strip() else piece)
-    return " ".join(p for p in out if p)[: SNIPPET_MAX * 2]
+        piece = plain(part, SNIPPET_MAX)
+        if not piece or budget <= 0:
+            continue
+        piece = piece[:budget]
+        budget -= len(piece)
+        if out:
+            out.append(text_el(" "))
+        out.append(text_el(piece, bold=True) if n % 2 else text_el(piece))
+    return out
 
 
 def search_view(
@@ -73,13 +98,15 @@ def search_view(
     notes: Sequence[str] = (),
     more: bool = False,
 ) -> tuple[Blocks, str]:
-    """Results `offset+1…`; `posts` maps story keys to the Slack link of their alert."""
-    head = f"*Stories matching* `{inert(query, 200)}`"
+    """Results `offset+1…`; `posts` maps story keys to the Slack link of their alert.
+
+    Feed text (and the query) sits in rich_text blocks: shown exactly, never formatted."""
+    head = [text_el("Stories matching ", bold=True), text_el(plain(query, 200), code=True)]
     if offset:
-        head += f" (from {offset + 1})"
-    blocks: Blocks = [section(head)]
+        head.append(text_el(f" (from {offset + 1})"))
+    blocks: Blocks = [rich(head)]
     for number, hit in enumerate(hits, offset + 1):
-        blocks.append(section(_hit_text(number, hit, posts.get(hit.story.key))))
+        blocks.append(_hit(number, hit, posts.get(hit.story.key)))
     if notes:
         blocks.append(context(" · ".join(escape(n) for n in notes)))
     if more:
@@ -96,22 +123,28 @@ def search_view(
                 ],
             }
         )
-    return blocks, f"{len(hits)} stories match {query}"[:300]
+    return blocks, fallback(f"{len(hits)} stories match {query}")
 
 
-def _hit_text(number: int, hit: Hit, post: str | None) -> str:
+def _hit(number: int, hit: Hit, post: str | None) -> dict[str, Any]:
     story = hit.story
-    title = link(story_url(story), f"*{inert(story.title, 200) or '(untitled)'}*")
-    lines = [f"{number}. {title}", source_line(story)]
-    extra = [tags_line(story)] if story.tags else []
+    title = plain(story.title, 200) or "(untitled)"
+    lines = [
+        [text_el(f"{number}. "), link_el(story_url(story), title, bold=True)],
+        [text_el(source_text(story) + " · "), date_el(story)],
+    ]
+    extra = [text_el(tags_text(story))] if story.tags else []
     if hit.sources > 1:
-        extra.append(f"{hit.sources} sources")
+        extra.append(text_el(f"{hit.sources} sources"))
     if post:
-        extra.append(link(post, "alert in Slack"))
+        extra.append(link_el(post, "alert in Slack"))
     if extra:
-        lines.append(" · ".join(extra))
-    lines.append(f"> {snippet(hit.snippet)}")
-    return "\n".join(lines)
+        joined: list[dict] = []
+        for item in extra:
+            joined += [text_el(" · "), item] if joined else [item]
+        lines.append(joined)
+    lines.append(snippet(hit.snippet) or [text_el("")])
+    return rich(*lines)
 
 
 def no_hits_view(query: str, suggestions: Sequence[str]) -> tuple[Blocks, str]:
@@ -124,49 +157,114 @@ def no_hits_view(query: str, suggestions: Sequence[str]) -> tuple[Blocks, str]:
 
 
 def why_view(story: Story, hold_reason: str | None, cluster: Sequence[Story]) -> tuple[Blocks, str]:
+    """Why a story was tagged (with evidence), folded as a copy, or not alerted; feed text in
+    rich_text blocks, shown exactly."""
+    title = plain(story.title, 200) or "(untitled)"
     blocks: Blocks = [
-        section(link(story_url(story), f"*{inert(story.title, 200)}*") + "\n" + source_line(story))
+        rich(
+            [link_el(story_url(story), title, bold=True)],
+            [text_el(source_text(story) + " · "), date_el(story)],
+        )
     ]
     if story.tags:
         for tag in story.tags[:10]:
-            evidence = "; ".join(f"{inert(e.text, 60)} ({e.where})" for e in tag.evidence[:6])
-            blocks.append(section(f"*{inert(tag.id, 60)}* {tag.score:.2f} — {evidence}"))
+            evidence = "; ".join(f"{plain(e.text, 60)} ({e.where})" for e in tag.evidence[:6])
+            blocks.append(
+                rich(
+                    [
+                        text_el(plain(tag.id, 60), bold=True),
+                        text_el(f" {tag.score:.2f} — {evidence}"),
+                    ]
+                )
+            )
     else:
         blocks.append(section("No topic tags: nothing in it matched the taxonomy strongly."))
     if story.duplicate:
         match = story.duplicate
         scores = ", ".join(f"{k} {v:g}" for k, v in list(match.scores.items())[:8])
         blocks.append(
-            section(
-                f"*Folded as a copy* ({escape(match.kind)}) of "
-                f"`{inert(match.original_key, 300)}`: {inert(match.reason, 600)}"
-                f"\nScores: {escape(scores)}"
+            rich(
+                [
+                    text_el("Folded as a copy", bold=True),
+                    text_el(f" ({plain(match.kind, 40)}) of "),
+                    text_el(plain(match.original_key, 300), code=True),
+                    text_el(f": {plain(match.reason, 600)}"),
+                ],
+                [text_el(f"Scores: {plain(scores, 400)}")],
             )
         )
     elif len(cluster) > 1:
-        others = ", ".join(inert(s.source.domain or s.source.title, 60) for s in cluster[1:6])
-        blocks.append(section(f"*{len(cluster) - 1} copies folded into it* from {others}"))
+        others = ", ".join(plain(s.source.domain or s.source.title, 60) for s in cluster[1:6])
+        blocks.append(
+            rich(
+                [
+                    text_el(f"{len(cluster) - 1} copies folded into it", bold=True),
+                    text_el(f" from {others}"),
+                ]
+            )
+        )
     if hold_reason:
-        blocks.append(context(f"Not alerted: {inert(hold_reason, 300)}"))
-    return blocks, f"Why: {story.title}"[:300]
+        blocks.append(rich([text_el(f"Not alerted: {plain(hold_reason, 300)}", italic=True)]))
+    return blocks, fallback(f"Why: {story.title}")
 
 
-def feeds_view(statuses: Sequence[FeedStatus]) -> tuple[Blocks, str]:
+FEEDS_PAGE = 20  # feeds per answer; the rest behind a "More feeds" button
+_LOCAL_PATH = re.compile(r"(?<![\w:/.])(?:file://)?/(?:[^\s/'\"()]+/)*[^\s/'\"()]+")
+
+
+def feeds_view(
+    statuses: Sequence[FeedStatus], *, start: int = 0, admin: bool = False
+) -> tuple[Blocks, str]:
+    """Feeds `start+1…` with their health, whole lines packed into sections (never cut), a
+    "More feeds" button while some are left. Feed addresses are shown to admins only; others
+    see no server paths (a local feed's path, a path in an error) either."""
     if not statuses:
         return message("No feeds yet. Admins: `/hubnews feeds add <url>`.")
-    lines = []
-    for feed in statuses[:60]:
-        if not feed.enabled:
-            state = f":no_entry: disabled — {inert(feed.disabled_reason or 'by an admin', 200)}"
-        elif feed.consecutive_failures:
-            state = (
-                f":warning: {feed.consecutive_failures} failures — "
-                f"{inert(feed.last_error or '', 200)}"
-            )
-        elif feed.last_ok:
-            state = f":white_check_mark: ok {feed.last_ok:%d %b %H:%M} UTC"
-        else:
-            state = "not polled yet"
-        lines.append(f"• *{inert(feed.name, 80)}* ({escape(feed.origin)}) {state}")
-    chunks = ["\n".join(lines[i : i + 20]) for i in range(0, len(lines), 20)]
-    return [section(chunk) for chunk in chunks], f"{len(statuses)} feeds"
+    shown = statuses[start : start + FEEDS_PAGE]
+    if not shown:
+        return message(f"There are {len(statuses)} feeds; none after number {start}.")
+    lines = [_feed_line(feed, admin) for feed in shown]
+    end = start + len(shown)
+    head = f"*Feeds {start + 1}–{end} of {len(statuses)}*"
+    blocks: Blocks = [section(head)]
+    current = ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > SECTION_MAX:
+            blocks.append(section(current))
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    blocks.append(section(current))
+    if end < len(statuses):
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "feeds_more",
+                        "text": {"type": "plain_text", "text": "More feeds"},
+                        "value": str(end),
+                    }
+                ],
+            }
+        )
+    return blocks, fallback(f"Feeds {start + 1}–{end} of {len(statuses)}")
+
+
+def _feed_line(feed: FeedStatus, admin: bool) -> str:
+    def shown(text: str) -> str:
+        if not admin:
+            text = text.replace(feed.url, "(the feed's address)") if feed.url else text
+            text = _LOCAL_PATH.sub("(a server path)", text)
+        return inert(text, 200)
+
+    if not feed.enabled:
+        state = f":no_entry: disabled — {shown(feed.disabled_reason or 'by an admin')}"
+    elif feed.consecutive_failures:
+        state = f":warning: {feed.consecutive_failures} failures — {shown(feed.last_error or '')}"
+    elif feed.last_ok:
+        state = f":white_check_mark: ok {feed.last_ok:%d %b %H:%M} UTC"
+    else:
+        state = "not polled yet"
+    where = f" `{inert(feed.url, 300)}`" if admin and feed.url else ""
+    return f"• *{inert(feed.name, 80)}* ({escape(feed.origin)}){where} {state}"

@@ -45,6 +45,14 @@ class OutboxRow:
     posted_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class Post:
+    channel: str  # the channel id it was posted to (or the route's channel, for older rows)
+    ts: str
+    permalink: str | None  # cached from chat.getPermalink
+    route_channel: str  # the channel as routed ("#name" or an id)
+
+
 def _row(row: sqlite3.Row) -> OutboxRow:
     return OutboxRow(
         id=row["id"],
@@ -146,13 +154,20 @@ class OutboxMixin(StoreBase):
             )
 
     def mark_posted(
-        self, ids: Sequence[int], ts: str, now: datetime, *, batched: bool = False
+        self,
+        ids: Sequence[int],
+        ts: str,
+        now: datetime,
+        *,
+        batched: bool = False,
+        channel_id: str | None = None,
     ) -> None:
+        """Posted as message `ts`; `channel_id`: the id it went to (when `channel` is a #name)."""
         with self.transaction() as db:
             db.executemany(
                 "UPDATE outbox SET state = 'posted', ts = ?, posted_at = ?, batched = ?, "
-                "verify = 0, last_error = NULL WHERE id = ?",
-                [(ts, utc_text(now), int(batched), row_id) for row_id in ids],
+                "verify = 0, last_error = NULL, channel_id = COALESCE(?, channel_id) WHERE id = ?",
+                [(ts, utc_text(now), int(batched), channel_id, row_id) for row_id in ids],
             )
 
     def mark_retry(
@@ -190,14 +205,24 @@ class OutboxMixin(StoreBase):
                 [(error, int(attempted), row_id) for row_id in ids],
             )
 
-    def posts_of(self, story_key: str) -> list[tuple[str, str]]:
-        """(channel, ts) of every posted alert of the story, first posted first."""
+    def posts_of(self, story_key: str) -> list[Post]:
+        """Every posted alert of the story, first posted first."""
         rows = self._rows(
-            "SELECT channel, ts FROM outbox WHERE story_key = ? AND kind = 'alert' "
-            "AND state = 'posted' AND ts IS NOT NULL ORDER BY posted_at",
+            "SELECT channel, channel_id, ts, permalink FROM outbox WHERE story_key = ? "
+            "AND kind = 'alert' AND state = 'posted' AND ts IS NOT NULL ORDER BY posted_at, id",
             (story_key,),
         )
-        return [(row["channel"], row["ts"]) for row in rows]
+        return [
+            Post(r["channel_id"] or r["channel"], r["ts"], r["permalink"], r["channel"])
+            for r in rows
+        ]
+
+    def set_permalink(self, channel: str, ts: str, permalink: str) -> None:
+        """Cache chat.getPermalink's answer for the message (every row posted in it)."""
+        self._write(
+            "UPDATE outbox SET permalink = ? WHERE ts = ? AND (channel_id = ? OR channel = ?)",
+            (permalink, ts, channel, channel),
+        )
 
     def posted_ts(self, story_key: str, channel: str) -> str | None:
         """The ts of the story's alert in `channel`, once posted."""

@@ -1,4 +1,5 @@
-"""Routes added from Slack: `/hubnews follow tag:ai` stores one, `unfollow` removes them."""
+"""Routes added from Slack (`/hubnews follow tag:ai` stores one, `unfollow` removes them), and
+the channel ids that `#name` routes resolve to (`bot.channels.ChannelDirectory`)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,15 @@ class RoutesMixin(StoreBase):
     def slack_routes(self) -> list[Route]:
         rows = self._rows("SELECT channel, tags FROM routes ORDER BY id")
         return [Route(channel=r["channel"], tags=tuple(json.loads(r["tags"]))) for r in rows]
+
+    def set_channel_id(self, name: str, channel_id: str) -> None:
+        self._write(
+            "INSERT INTO slack_channels (name, id, resolved_at) VALUES (?,?,?) "
+            "ON CONFLICT (name) DO UPDATE SET id = excluded.id, resolved_at = excluded.resolved_at",
+            (name, channel_id, utc_text(now_utc())),
+        )
+
+    def channel_id(self, name: str) -> str | None:
+        """The id a `#name` was resolved to (None: not resolved yet)."""
+        row = self._one("SELECT id FROM slack_channels WHERE name = ?", (name,))
+        return str(row["id"]) if row else None

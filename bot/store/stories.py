@@ -98,6 +98,13 @@ class StoriesMixin(StoreBase):
         row = self._one("SELECT * FROM stories WHERE key = ?", (key,))
         return story_from_row(row) if row else None
 
+    def story_by_url(self, canonical: str) -> Story | None:
+        """The first stored story with this canonical URL (whatever its key: a GUID, say)."""
+        row = self._one(
+            "SELECT * FROM stories WHERE canonical_url = ? ORDER BY id LIMIT 1", (canonical,)
+        )
+        return story_from_row(row) if row else None
+
     def recent(self, since: datetime) -> Iterator[Story]:
         """Stories first seen or published since `since`, oldest first (to rebuild dedup)."""
         bound = utc_text(since)

@@ -8,6 +8,11 @@
     client.chat_postMessage(channel="C1", text="hi")
     fake.calls_to("chat.postMessage")[0].params["channel"] == "C1"
 
+Like Slack: chat.postMessage takes a channel id or a name of a channel in `fake.channels` (and
+stores the message under the id); reading methods (conversations.history/.replies,
+chat.getPermalink) take ids only, a name gets `channel_not_found`. History and
+conversations.list page with `limit` and `cursor` (`has_more`, `response_metadata.next_cursor`).
+
 The pytest fixture `slack_api` yields a started FakeSlack and stops it afterwards.
 Slash-command `response_url`s point at `fake.response_url(id)`; payloads land in
 `fake.responses[id]`.
@@ -18,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import socket
 import struct
 import threading
@@ -30,6 +36,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 
 
 @dataclass
@@ -57,6 +65,7 @@ class FakeSlack:
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.admins: set[str] = set()
         self.channels: list[dict[str, Any]] = [{"id": "C0GENERAL", "name": "general"}]
+        self.host = "https://fake-team.slack-gov.com"  # permalinks: never slack.com
         self.auth_ok = True
         self.tokens: set[str] | None = None  # when set, other bearer tokens get invalid_auth
         self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral payloads, in order
@@ -167,8 +176,15 @@ class FakeSlack:
             "bot_id": "B0BOT",
         }
 
+    def channel_named(self, name: str) -> str | None:
+        """The id of a channel by id or name (`#general`, `general`), as chat.postMessage does."""
+        if _ID.match(name) or re.match(r"^[UW][A-Z0-9]+$", name):  # a user id: the app's DM
+            return name
+        bare = name.removeprefix("#")
+        return next((str(c["id"]) for c in self.channels if c["name"] == bare), None)
+
     def _api_chat_postMessage(self, p: dict[str, Any]) -> dict[str, Any]:
-        channel = str(p.get("channel", ""))
+        channel = self.channel_named(str(p.get("channel", "")))
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         message = {
@@ -200,7 +216,18 @@ class FakeSlack:
                     return {"ok": True, "channel": p["channel"], "ts": message["ts"]}
         return {"ok": False, "error": "message_not_found"}
 
+    def _api_chat_getPermalink(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(p.get("channel", "")), str(p.get("message_ts", ""))
+        if not _ID.match(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        if not any(m["ts"] == ts for m in self.posted(channel)):
+            return {"ok": False, "error": "message_not_found"}
+        link = f"{self.host}/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
     def _history(self, p: dict[str, Any], parent: str | None) -> dict[str, Any]:
+        if not _ID.match(str(p.get("channel", ""))):
+            return {"ok": False, "error": "channel_not_found"}
         oldest = float(p.get("oldest") or 0)
         with_meta = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
         found = []
@@ -210,7 +237,7 @@ class FakeSlack:
             shown = {k: v for k, v in message.items() if with_meta or k != "metadata"}
             found.append(shown)
         found.reverse()  # newest first, as Slack answers
-        return {"ok": True, "messages": found[: int(p.get("limit") or 100)], "has_more": False}
+        return _page(found, p, "messages")
 
     def _api_conversations_history(self, p: dict[str, Any]) -> dict[str, Any]:
         return self._history(p, None)
@@ -231,11 +258,20 @@ class FakeSlack:
         }
 
     def _api_conversations_list(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "channels": list(self.channels),
-            "response_metadata": {"next_cursor": ""},
-        }
+        return _page(list(self.channels), p, "channels")
+
+
+def _page(items: list[Any], p: dict[str, Any], name: str) -> dict[str, Any]:
+    """One page of `items` as Slack pages: `limit` (default 100), an opaque `cursor`."""
+    start = int(str(p.get("cursor") or "off:0").removeprefix("off:"))
+    end = start + int(p.get("limit") or 100)
+    more = end < len(items)
+    return {
+        "ok": True,
+        name: items[start:end],
+        "has_more": more,
+        "response_metadata": {"next_cursor": f"off:{end}" if more else ""},
+    }
 
 
 def _json_field(value: Any) -> Any:

@@ -121,8 +121,12 @@ def test_rendered_alerts_stay_inert_and_within_limits(
         tags=(Tag("ai", 0.9),),
     )
     blocks, fallback = render_alert(story)
-    dumped = json.dumps(blocks, ensure_ascii=False)
+    mrkdwn = [block for block in blocks if block["type"] != "rich_text"]  # rich text is literal
+    dumped = json.dumps(mrkdwn, ensure_ascii=False)
     assert not re.search(r"<[!@#]", dumped.replace("<!date^", ""))
+    rich = [e for b in blocks if b["type"] == "rich_text" for e in b["elements"][0]["elements"]]
+    assert {e["type"] for e in rich} <= {"text", "link", "date"}
+    assert "<" not in fallback and ">" not in fallback
     assert len(blocks) <= 50 and len(fallback) <= 3000
     for block in blocks:
         text = block.get("text", {}).get("text", "") if isinstance(block.get("text"), dict) else ""

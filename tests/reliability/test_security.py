@@ -51,10 +51,22 @@ def hostile(text: str) -> Story:
     )
 
 
-def live_tokens(blocks: object) -> list[str]:
-    """Slack control sequences a message would act on: <!…>, <@…>, <#…>, links we did not make."""
-    text = json.dumps(blocks, ensure_ascii=False)
-    return re.findall(r"<[!@#][^>]*>|<(?!https://news\.example/a)[a-z]+:[^>]*>", text)
+def live_tokens(blocks: list[dict]) -> list[str]:
+    """What a message would act on: <!…>, <@…>, <#…> and links we did not make in mrkdwn text;
+    in rich_text (whose `text` elements Slack shows literally) any element that is not plain
+    text, our link or the date (mentions and broadcasts are element types there)."""
+    found = []
+    for block in blocks:
+        if block.get("type") != "rich_text":
+            continue
+        for section in block["elements"]:
+            for element in section["elements"]:
+                if element["type"] not in ("text", "link", "date"):
+                    found.append(element["type"])
+                elif element["type"] == "link" and element["url"] != "https://news.example/a":
+                    found.append(element["url"])
+    text = json.dumps([b for b in blocks if b.get("type") != "rich_text"], ensure_ascii=False)
+    return found + re.findall(r"<[!@#][^>]*>|<(?!https://news\.example/a)[a-z]+:[^>]*>", text)
 
 
 @pytest.mark.parametrize("text", INJECTIONS)
