@@ -36,7 +36,8 @@ def from_utc_text(text: str | None) -> datetime | None:
     try:
         if found is None:
             raise ValueError("not YYYY-MM-DDTHH:MM:SSZ")
-        return datetime(*(int(part) for part in found.groups()), tzinfo=UTC)  # type: ignore[misc]
+        year, month, day, hour, minute, second = (int(part) for part in found.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         log.warning("event=bad_stored_time value=%r error=%s", text[:40], exc)
         return None
