@@ -79,6 +79,7 @@ class _Budget:
     per_feed: int
     alerted: int = 0
     held: dict[str, int] = field(default_factory=dict)  # channel -> stories held by this budget
+    first_held: str = ""  # the key of the first story held (names the summary uniquely)
 
 
 class Pipeline:
@@ -183,7 +184,7 @@ class Pipeline:
         held = self.hold_reason(story)
         deliveries = [] if held else route(story, self.routes)
         if deliveries and budget is not None:
-            held = self._spend(budget, deliveries)
+            held = self._spend(story, budget, deliveries)
             deliveries = [] if held else deliveries
         if not self.dry_run:
             with self.store.transaction():  # stored and queued together, or neither
@@ -202,7 +203,7 @@ class Pipeline:
                 return earlier
         return None
 
-    def _spend(self, budget: _Budget, deliveries: list[Delivery]) -> str | None:
+    def _spend(self, story: Story, budget: _Budget, deliveries: list[Delivery]) -> str | None:
         """None when these deliveries may go out (and count them), else why they are held."""
         limits, now = self.config.limits, self.now()
         while self._alerted and self._alerted[0] <= now - CYCLE:
@@ -229,6 +230,7 @@ class Pipeline:
                 budget.alerted += 1
                 self._alerted.append(now)
             return None
+        budget.first_held = budget.first_held or story.key
         for channel in {d.channel for d in deliveries if d.kind == ALERT}:
             budget.held[channel] = budget.held.get(channel, 0) + 1
         return reason
@@ -237,12 +239,11 @@ class Pipeline:
         """One message per channel for the stories this poll held by its budget."""
         if not budget.held or self.dry_run:
             return
-        stamp = self.now().strftime("%Y%m%dT%H%M%S")
         which = "already in the feed" if budget.first_poll else "over the alert limits"
         deliveries = [
             Delivery(
                 channel,
-                f"summary:{budget.feed}:{stamp}",
+                f"summary:{budget.feed}:{budget.first_held}",
                 SUMMARY,
                 text=f"{count} {'story' if count == 1 else 'stories'} from {title} ({which}) "
                 f"were stored without alerts; search with /hubnews source:{budget.feed}",

@@ -39,7 +39,7 @@ DIGEST = "digest"
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One message to post: a top-level alert, a thread reply under the original's alert, or a
-    summary (`text`, its `story_key` a unique "summary:<feed>:<time>", no story behind it)."""
+    summary (`text`; its `story_key` "summary:<feed>:<first held key>" has no story behind it)."""
 
     channel: str
     story_key: str

@@ -15,7 +15,7 @@ WHERE published IS NOT NULL
 CREATE TABLE outbox_new (
     id              INTEGER PRIMARY KEY,
     channel         TEXT NOT NULL,
-    story_key       TEXT NOT NULL,                 -- stories(key), or "summary:<feed>:<time>"
+    story_key       TEXT NOT NULL,                 -- stories(key), or "summary:<feed>:<key>"
     kind            TEXT NOT NULL CHECK (kind IN ('alert', 'thread', 'summary')),
     thread_key      TEXT,                          -- for 'thread': the original story's key
     mode            TEXT NOT NULL DEFAULT 'realtime' CHECK (mode IN ('realtime', 'digest')),
