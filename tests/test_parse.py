@@ -281,3 +281,10 @@ def test_html_nested_too_deep_becomes_plain_text_without_the_parser(
 ) -> None:
     assert too_deep(fragment) is deep
     assert to_text(fragment) == text
+
+
+@pytest.mark.parametrize(("ttl", "minutes"), [("60", 60), ("9" * 5000, None), ("soon", None)])
+def test_a_ttl_that_is_not_a_sane_number_is_ignored(ttl: str, minutes: int | None) -> None:
+    body = rss_item().replace(b"<title>T</title>", f"<title>T</title><ttl>{ttl}</ttl>".encode())
+    parsed = parse(fetched(body), "t", "t", now=NOW)
+    assert parsed.ttl_minutes == minutes and len(parsed.stories) == 2
