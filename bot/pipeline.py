@@ -16,8 +16,10 @@ older than alert_max_age; when it arrives on its feed's first poll after the fir
 `limits.first_poll_alerts` alerts (default 3: a new feed shows its newest few items, feeds list
 newest first; the rest of its backlog is never alerted); when its feed already sent
 `limits.alerts_per_feed` alerts in this poll; or when all feeds sent `limits.alerts_per_cycle`
-within the last hour. The stories a poll holds by these limits get ONE summary message per
-channel ("N stories from <feed> were stored without alerts; search with /hubnews source:…").
+within the last hour. The limits count realtime alerts only: a digest route still gets every
+story in its digest (one message already). The stories a poll holds by these limits get ONE
+summary message per channel ("N stories from <feed> … were stored without alerts; search with
+/hubnews source:<feed>").
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from bot.dedup import Deduper
 from bot.errors import FeedError, StoreError
 from bot.fetch import Fetched, FetchState, fetch, make_client
 from bot.parse import Parsed, parse
-from bot.route import ALERT, SUMMARY, Delivery, channels_for, route
+from bot.route import ALERT, REALTIME, SUMMARY, Delivery, route
 from bot.store import Store
 from bot.story import Story
 from bot.summarize import summarize
@@ -183,15 +185,16 @@ class Pipeline:
         story = story.with_(summary=summarize(story))
         held = self.hold_reason(story)
         deliveries = [] if held else route(story, self.routes)
-        if deliveries and budget is not None:
-            held = self._spend(story, budget, deliveries)
-            deliveries = [] if held else deliveries
+        realtime = [d for d in deliveries if d.mode == REALTIME]
+        if realtime and budget is not None:  # a digest is one message already: not limited
+            held = self._spend(story, budget, realtime)
+            deliveries = [d for d in deliveries if d.mode != REALTIME] if held else deliveries
         if not self.dry_run:
             with self.store.transaction():  # stored and queued together, or neither
                 self.store.save(story, hold_reason=held)
                 self.store.enqueue(deliveries)
         self.deduper.add(story)
-        channels = () if held else tuple(channels_for(story, self.routes))
+        channels = tuple(d.channel for d in deliveries if d.kind == ALERT)
         return Processed(story, new=True, held=held, channels=channels)
 
     def _same_item(self, story: Story) -> Story | None:

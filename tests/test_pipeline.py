@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -259,3 +260,17 @@ def test_an_item_dated_year_one_is_stored_undated_and_the_next_start_works(
     assert again.run_once(feed(again, "dotnet")).error is None
     [hit] = store.search(parse_query("Item"), now=datetime.now(UTC))
     assert hit.story.published is None
+
+
+def test_alert_limits_leave_digest_routes_alone(
+    make: Callable[..., Pipeline], feeds: Feeds, store: Store, tmp_path: Path
+) -> None:
+    feeds.bodies["big"] = lambda n: rss("big", list(range(12)), BASE)
+    pipeline = make(["big"], "first_poll_alerts = 1")
+    digest = config.Route("C0DIGEST1", ("ai", "industrial-policy"), mode="digest")
+    pipeline.config = replace(pipeline.config, routes=(*pipeline.config.routes, digest))
+    outcome = pipeline.run_once(feed(pipeline, "big"))
+    routed = [p for p in outcome.new if "C0DIGEST1" in p.channels]
+    assert len(routed) >= 9  # every routed story reaches the digest ...
+    assert len([p for p in outcome.new if CHANNEL in p.channels]) == 1  # ... one is alerted
+    assert {row.channel for row in rows(store, SUMMARY)} == {CHANNEL}
