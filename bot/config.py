@@ -80,6 +80,9 @@ class Limits:
     max_attempts: int = 8  # failed posts before an alert is given up (kept, marked failed)
     hold_retry: float = 900.0  # retry interval for alerts held by a channel or token problem
     thread_cap: int = 20  # "+1 source" replies per story and channel
+    alerts_per_feed: int = 20  # alerts from one feed in one poll; the rest are stored, held
+    alerts_per_cycle: int = 100  # alerts from all feeds in one poll cycle (a rolling hour)
+    first_poll_alerts: int = 3  # alerts on a feed's first poll; the rest: one summary/channel
     allow_private: tuple[str, ...] = ()  # hosts feeds added from Slack may use despite the guard
 
 
@@ -310,6 +313,9 @@ _LIMITS = {
     "max_attempts",
     "hold_retry",
     "thread_cap",
+    "alerts_per_feed",
+    "alerts_per_cycle",
+    "first_poll_alerts",
 }
 
 
@@ -601,8 +607,20 @@ def _limits(reader: _Reader, raw: Any) -> Limits:
         max_attempts=count("max_attempts"),
         hold_retry=seconds("hold_retry"),
         thread_cap=count("thread_cap"),
+        alerts_per_feed=count("alerts_per_feed"),
+        alerts_per_cycle=count("alerts_per_cycle"),
+        first_poll_alerts=_at_least_zero(reader, raw, "first_poll_alerts"),
         allow_private=tuple(reader.get(raw, "allow_private", list, "limits.", [], "limits")),
     )
+
+
+def _at_least_zero(reader: _Reader, raw: dict[str, Any], key: str) -> int:
+    value = reader.get(raw, key, int, "limits.", getattr(Limits(), key), "limits")
+    if value < 0:
+        raise reader.fail(
+            f"limits.{key}", f"{value} is negative", "use 0 or more", reader.line_of(key, "limits")
+        )
+    return int(value)
 
 
 def _dedup(reader: _Reader, raw: Any) -> Dedup:

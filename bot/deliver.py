@@ -44,7 +44,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.render import batch_capacity, render_alert, render_batch, render_thread_reply
-from bot.route import ALERT, THREAD
+from bot.route import ALERT, SUMMARY, THREAD
 from bot.store.base import now_utc
 from bot.store.outbox import FAILED, OutboxMixin, OutboxRow
 from bot.story import Story
@@ -450,6 +450,10 @@ class _Cycle:
 
     def send(self, channel: str, rows: list[OutboxRow]) -> tuple[str, list[OutboxRow]]:
         """Post one message: ("next" | "skip" rest of channel | "stop" cycle, rows left over)."""
+        if rows[0].kind == SUMMARY:  # no story behind it: the message is the row's text
+            text = rows[0].text or "stories were stored without alerts"
+            block = {"type": "section", "text": {"type": "plain_text", "text": text}}
+            return self._post(rows[:1], [block], text, None), rows[1:]
         stories = [self.load_story(row.story_key) for row in rows]
         missing = [row.id for row, story in zip(rows, stories, strict=True) if story is None]
         if missing:

@@ -2,15 +2,31 @@
 route. `Pipeline.run_once(feed)` is the whole story; `poll(feeds)` fetches many concurrently and
 processes them in the order given, so decisions (which copy came first) are reproducible.
 
-A story already in the store (same key) is reported but not processed again. A dry run reads the
-store (to dedup against it) but never writes to it; it dedups across the feeds of the run in
-memory.
+A story already in the store (same key) is reported but not processed again; so is one from the
+same feed with the same URL, title and text under a new GUID (feeds that mint a GUID per fetch).
+A dry run reads the store (to dedup against it) but never writes to it; it dedups across the
+feeds of the run in memory.
+
+Parsing (feedparser, HTML-to-text) happens in `prepare`, outside the decision lock: a slow or
+hostile feed never makes a healthy one wait. Only the dedup/store/route decisions are serialised.
+
+What is alerted (`hold_reason`, `_Budget`): every new story is stored and searchable; it is
+*held* (stored, not alerted, the reason kept with it and shown by `poll --json`) when it is
+older than alert_max_age; when it arrives on its feed's first poll after the first
+`limits.first_poll_alerts` alerts (default 3: a new feed shows its newest few items, feeds list
+newest first; the rest of its backlog is never alerted); when its feed already sent
+`limits.alerts_per_feed` alerts in this poll; or when all feeds sent `limits.alerts_per_cycle`
+within the last hour. The limits count realtime alerts only: a digest route still gets every
+story in its digest (one message already). The stories a poll holds by these limits get ONE
+summary message per channel ("N stories from <feed> … were stored without alerts; search with
+/hubnews source:<feed>").
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +40,7 @@ from bot.dedup import Deduper
 from bot.errors import FeedError, StoreError
 from bot.fetch import Fetched, FetchState, fetch, make_client
 from bot.parse import Parsed, parse
-from bot.route import channels_for, route
+from bot.route import ALERT, REALTIME, SUMMARY, Delivery, route
 from bot.store import Store
 from bot.story import Story
 from bot.summarize import summarize
@@ -32,6 +48,7 @@ from bot.tuning import Thresholds, tune_for
 
 log = logging.getLogger(__name__)
 NEVER_HELD = timedelta(hours=24)  # DESIGN: a story from the last 24 h is never held back by age
+CYCLE = timedelta(hours=1)  # the span limits.alerts_per_cycle counts over
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +73,18 @@ class Outcome:
         return [p for p in self.stories if p.new]
 
 
+@dataclass
+class _Budget:
+    """The alert rules of one poll of one feed (see the module docstring)."""
+
+    feed: str
+    first_poll: bool
+    per_feed: int
+    alerted: int = 0
+    held: dict[str, int] = field(default_factory=dict)  # channel -> stories held by this budget
+    first_held: str = ""  # the key of the first story held (names the summary uniquely)
+
+
 class Pipeline:
     def __init__(
         self,
@@ -74,6 +103,7 @@ class Pipeline:
         self.deduper = Deduper(config.dedup.window, config.dedup.thresholds)
         self.deduper.load(store.recent(now() - config.dedup.window))
         self._lock = threading.Lock()
+        self._alerted: deque[datetime] = deque()  # when recent alerts were queued (per cycle)
         self.routes: tuple[Route, ...] = config.routes  # config routes + Slack-made ones
         self.tuned: Thresholds = {}  # per-channel tag thresholds learned from votes
 
@@ -115,37 +145,59 @@ class Pipeline:
         return fetch(feed.url, state, self.config.limits, self.client)
 
     def process(self, feed: Feed, fetched: Fetched) -> Outcome:
-        with self._lock:  # fetches overlap; decisions are taken one feed at a time
-            return self._process(feed, fetched)
+        parsed = self.prepare(feed, fetched)  # the slow part, outside the lock
+        with self._lock:  # fetches and parses overlap; decisions are taken one feed at a time
+            return self._decide(feed, fetched, parsed)
 
-    def _process(self, feed: Feed, fetched: Fetched) -> Outcome:
+    def prepare(self, feed: Feed, fetched: Fetched) -> Parsed | None:
+        """Parse and convert HTML to text (no lock, no store access); None for a 304."""
         if fetched.not_modified:
+            return None
+        return parse(fetched, feed.name, feed.name, now=self.now())
+
+    def _decide(self, feed: Feed, fetched: Fetched, parsed: Parsed | None) -> Outcome:
+        if parsed is None:
             self.remember(feed, fetched, None)
             return Outcome(feed, not_modified=True)
-        parsed = parse(fetched, feed.name, feed.name)
         self.routes = (*self.config.routes, *self.store.slack_routes())
         self.tuned = self.tuning()
         known = self.store.known_keys([story.key for story in parsed.stories])
-        processed = [self.take(story, known) for story in parsed.stories]
+        status = self.store.feed(feed.name)
+        budget = _Budget(
+            feed.name,
+            first_poll=status is None or status.last_ok is None,
+            per_feed=self.config.limits.alerts_per_feed,
+        )
+        processed = [self.take(story, known, budget) for story in parsed.stories]
+        self._summarise(budget, parsed.title)
         self.remember(feed, fetched, parsed)
         return Outcome(feed, processed, problem=parsed.problem, ttl_minutes=parsed.ttl_minutes)
 
-    def take(self, story: Story, known: Collection[str] | None = None) -> Processed:
+    def take(
+        self, story: Story, known: Collection[str] | None = None, budget: _Budget | None = None
+    ) -> Processed:
         """Decide about one story; `known` = the stored keys among its feed's, when looked up."""
         if story.key in known if known is not None else self.store.has(story.key):
             stored = self.store.get_story(story.key) if self.report_known else None
             return Processed(stored or story, new=False)
+        same = self._same_item(story)
+        if same is not None:  # a new GUID for an unchanged item: the same story, nothing new
+            return Processed(same if self.report_known else story, new=False)
         story = story.with_(duplicate=self.deduper.check(story))
         story = tag_story(story, self.taxonomy, self.config.tag_thresholds)
         story = story.with_(summary=summarize(story))
         held = self.hold_reason(story)
         deliveries = [] if held else route(story, self.routes, self.tuned)
+        realtime = [d for d in deliveries if d.mode == REALTIME]
+        if realtime and budget is not None:  # a digest is one message already: not limited
+            held = self._spend(story, budget, realtime)
+            deliveries = [d for d in deliveries if d.mode != REALTIME] if held else deliveries
         if not self.dry_run:
             with self.store.transaction():  # stored and queued together, or neither
                 self.store.save(story, hold_reason=held)
                 self.store.enqueue(deliveries)
         self.deduper.add(story)
-        channels = () if held else tuple(channels_for(story, self.routes, self.tuned))
+        channels = tuple(d.channel for d in deliveries if d.kind == ALERT)
         return Processed(story, new=True, held=held, channels=channels)
 
     def tuning(self) -> Thresholds:
@@ -156,6 +208,64 @@ class Pipeline:
             self.config.tag_thresholds,
             getattr(self.config, "feedback", None),
         )
+
+    def _same_item(self, story: Story) -> Story | None:
+        """The stored story of the same feed with the same URL, title and text, if any."""
+        if not story.canonical_url:
+            return None
+        for earlier in self.store.same_url(story.source.feed, story.canonical_url):
+            if earlier.title == story.title and earlier.body == story.body:
+                return earlier
+        return None
+
+    def _spend(self, story: Story, budget: _Budget, deliveries: list[Delivery]) -> str | None:
+        """None when these deliveries may go out (and count them), else why they are held."""
+        limits, now = self.config.limits, self.now()
+        while self._alerted and self._alerted[0] <= now - CYCLE:
+            self._alerted.popleft()
+        alerts = any(d.kind == ALERT for d in deliveries)
+        if budget.first_poll and budget.alerted >= limits.first_poll_alerts:
+            reason = (
+                f"first poll of {budget.feed}: beyond its newest {limits.first_poll_alerts} "
+                "items, the backlog is stored and searchable, summarised in one message per "
+                "channel instead of alerted (limits.first_poll_alerts)"
+            )
+        elif alerts and budget.alerted >= budget.per_feed:
+            reason = (
+                f"over {budget.per_feed} alerts from {budget.feed} in one poll "
+                "(limits.alerts_per_feed): stored and searchable, not alerted"
+            )
+        elif alerts and len(self._alerted) >= limits.alerts_per_cycle:
+            reason = (
+                f"over {limits.alerts_per_cycle} alerts from all feeds within {_span(CYCLE)} "
+                "(limits.alerts_per_cycle): stored and searchable, not alerted"
+            )
+        else:
+            if alerts:
+                budget.alerted += 1
+                self._alerted.append(now)
+            return None
+        budget.first_held = budget.first_held or story.key
+        for channel in {d.channel for d in deliveries if d.kind == ALERT}:
+            budget.held[channel] = budget.held.get(channel, 0) + 1
+        return reason
+
+    def _summarise(self, budget: _Budget, title: str) -> None:
+        """One message per channel for the stories this poll held by its budget."""
+        if not budget.held or self.dry_run:
+            return
+        which = "already in the feed" if budget.first_poll else "over the alert limits"
+        deliveries = [
+            Delivery(
+                channel,
+                f"summary:{budget.feed}:{budget.first_held}",
+                SUMMARY,
+                text=f"{count} {'story' if count == 1 else 'stories'} from {title} ({which}) "
+                f"were stored without alerts; search with /hubnews source:{budget.feed}",
+            )
+            for channel, count in sorted(budget.held.items())
+        ]
+        self.store.enqueue(deliveries)
 
     def hold_reason(self, story: Story) -> str | None:
         if story.published is None or story.duplicate:

@@ -160,6 +160,7 @@ class FeedPoller:
                 else "ok",
                 new=len(new),
                 duplicates=sum(1 for p in new if p.story.duplicate),
+                held=sum(1 for p in new if p.held),  # stored, not alerted (age, alert limits)
                 failures=after.consecutive_failures if after else 0,
                 next_poll=plan.next_poll.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 wait=plan.reason,

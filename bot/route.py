@@ -35,19 +35,22 @@ NO_TUNING: Thresholds = {}
 
 ALERT = "alert"
 THREAD = "thread"
+SUMMARY = "summary"  # one message standing for stories held by the alert limits (bot.pipeline)
 REALTIME = "realtime"
 DIGEST = "digest"
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One message to post: a top-level alert, or a thread reply under the original's alert."""
+    """One message to post: a top-level alert, a thread reply under the original's alert, or a
+    summary (`text`; its `story_key` "summary:<feed>:<first held key>" has no story behind it)."""
 
     channel: str
     story_key: str
     kind: str = ALERT  # ALERT or THREAD
     thread_key: str | None = None  # for THREAD: the key of the story whose alert it replies to
     mode: str = REALTIME  # REALTIME or DIGEST
+    text: str | None = None  # for SUMMARY: the message
 
 
 def route(story: Story, routes: Sequence[Route], tuned: Thresholds = NO_TUNING) -> list[Delivery]:

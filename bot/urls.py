@@ -30,18 +30,28 @@ _URL_IN_BYTES = re.compile(rb"https?://[\x21-\x7e]+")
 
 
 def is_url(text: str) -> bool:
-    parts = urlsplit(text.strip())
+    """An http(s) URL with a host and a valid port (urlsplit raises on ports like 99999)."""
+    try:
+        parts = urlsplit(text.strip())
+        parts.port  # noqa: B018  (raises ValueError when out of range)
+    except ValueError:
+        return False
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def domain(url: str) -> str:
     """'https://www.scmp.com/news/x' -> 'scmp.com' ('' for a non-URL)."""
-    host = (urlsplit(url.strip()).hostname or "").lower()
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:  # an unbalanced "[" in the host
+        return ""
     return host.removeprefix("www.")
 
 
 def unwrap(url: str) -> str:
     """Follow known redirect wrappers offline: google.com/url?q=, news.google.com/rss/articles."""
+    if not is_url(url):
+        return url
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     if host.endswith("google.com") and parts.path == "/url":

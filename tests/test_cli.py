@@ -294,3 +294,24 @@ def test_eval_copies_reports_the_copies_the_team_split_out(
     assert main(["eval", "--copies", "--config", str(config_file)]) == 0
     out = capsys.readouterr().out
     assert "1 split back out" in out and "agreement 0%" in out and "U7" in out
+
+
+def test_poll_json_shows_why_a_new_feeds_backlog_is_held(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from fakes.feed_server import rss
+
+    feed = tmp_path / "wire.xml"
+    feed.write_bytes(rss("wire", list(range(12)), "https://wire.example"))
+    path = tmp_path / "hubnews.toml"
+    path.write_text(
+        f'database = "h.db"\n[limits]\nfirst_poll_alerts = 2\n'
+        f'[[feeds]]\nname = "wire"\nurl = "{feed}"\n'
+        '[[routes]]\nchannel = "#tech-policy"\ntags = ["ai", "industrial-policy"]\n'
+    )
+    code, lines, _ = poll_json(capsys, "--config", str(path))
+    assert code == 0 and len(lines) == 12
+    alerted = [line for line in lines if line["channels"]]
+    held = [line for line in lines if line.get("held")]
+    assert len(alerted) == 2 and len(held) >= 8
+    assert all("first poll of wire" in line["held"] for line in held)

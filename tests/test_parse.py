@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.errors import ParseError
 from bot.fetch import Fetched
-from bot.parse import parse
+from bot.htmltext import to_text, too_deep
+from bot.parse import _from_document, parse
 
 from conftest import FEEDPARSER, seed
 
@@ -156,3 +158,133 @@ def test_feedparser_edge_corpus_parses_without_exceptions() -> None:
     # 8 ParseErrors are files that are deliberately not feeds at all.
     assert stories >= 1200
     assert not_feeds <= 10
+
+
+# ------------------------------------------------------------ hardening-2: feed data
+
+NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+
+
+def rss_item(pub_date: str = "", link: str = "https://x.example/1", extra: str = "") -> bytes:
+    date = f"<pubDate>{pub_date}</pubDate>" if pub_date else ""
+    return (
+        f'<rss version="2.0"><channel><title>T</title><item><title>One</title><link>{link}</link>'
+        f"{date}{extra}</item><item><title>Two</title><link>https://x.example/2</link></item>"
+        "</channel></rss>"
+    ).encode()
+
+
+def json_feed(*items: str) -> bytes:
+    return (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": ['
+        + ", ".join(items)
+        + ', {"id": "ok", "url": "https://x.example/ok", "title": "Fine"}]}'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("pub_date", "published"),
+    [
+        ("Mon, 01 Jan 0001 00:00:00 GMT", None),  # .NET's "no date"
+        ("Thu, 01 Jan 1970 00:00:00 GMT", None),
+        ("Fri, 31 Dec 1989 23:59:59 GMT", None),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", None),
+        ("Thu, 03 Dec 2026 04:00:00 GMT", None),  # two days ahead
+        ("Mon, 01 Jan 1990 00:00:00 GMT", datetime(1990, 1, 1, tzinfo=UTC)),
+        ("Tue, 01 Dec 2026 20:00:00 GMT", datetime(2026, 12, 1, 20, tzinfo=UTC)),  # time zones
+    ],
+)
+def test_implausible_dates_become_no_date(pub_date: str, published: datetime | None) -> None:
+    story = parse(fetched(rss_item(pub_date)), "t", "t", now=NOW).stories[0]
+    assert story.published == published
+
+
+@pytest.mark.parametrize(
+    "date", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00", "2030-01-01T00:00:00Z"]
+)
+def test_implausible_json_feed_dates_become_no_date(date: str) -> None:
+    body = json_feed(f'{{"id": "1", "url": "https://x.example/1", "date_published": "{date}"}}')
+    parsed = parse(fetched(body, **{"content-type": "application/feed+json"}), "j", "j", now=NOW)
+    assert [s.published for s in parsed.stories] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("item", "check"),
+    [
+        ('{"id": "1", "title": "A", "authors": 5, "tags": 7}', lambda s: s.authors == ()),
+        ('{"id": "1", "title": "A", "tags": "ai"}', lambda s: s.feed_tags == ()),
+        ('{"id": "1", "title": "A", "authors": [5, "x", {"name": 3}]}', lambda s: s.title == "A"),
+        ('{"id": "1", "title": "A", "date_modified": "0001-01-01T00:00:00+01:00"}', None),
+        ('{"id": ' + "9" * 5000 + ', "title": "A"}', lambda s: s.key.startswith("j#999")),
+        ('{"id": "1", "title": "A", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", None),
+        ('{"id": "1", "title": "A", "url": "https://x.example:99999/a"}', None),
+    ],
+)
+def test_a_malformed_json_feed_item_never_fails_the_feed(item: str, check: Any) -> None:
+    body = json_feed(item)
+    parsed = parse(fetched(body, **{"content-type": "application/feed+json"}), "j", "j", now=NOW)
+    assert parsed.stories[-1].title == "Fine" and len(parsed.stories) == 2
+    assert parsed.stories[0].published is None
+    if check is not None:
+        assert check(parsed.stories[0])
+
+
+def test_deep_nesting_in_json_is_dropped_and_reported() -> None:
+    body = json_feed('{"id": "1", "title": "A", "tags": ' + "[" * 5000 + "]" * 5000 + "}")
+    parsed = parse(fetched(body, **{"content-type": "application/feed+json"}), "j", "j", now=NOW)
+    assert [s.title for s in parsed.stories] == ["A", "Fine"]
+    assert parsed.problem and "nested deeper than 64 levels" in parsed.problem
+
+
+def test_an_item_that_cannot_be_read_is_skipped_and_named() -> None:
+    document_with_bad_entry = {
+        "feed": {"title": "T"},
+        "entries": [{"id": "bad-one", "title": ["not", "text"]}, {"id": "2", "title": "Two"}],
+    }
+    parsed = _from_document(document_with_bad_entry, "f", "f", "https://x.example/", NOW)
+    assert [s.title for s in parsed.stories] == ["Two"]
+    assert parsed.problem == "1 malformed item(s) skipped: bad-one (TypeError)"
+
+
+def test_a_link_with_an_impossible_port_keeps_the_item_without_a_canonical_url() -> None:
+    parsed = parse(fetched(rss_item(link="https://x.example:99999/a")), "t", "t", now=NOW)
+    first, second = parsed.stories
+    assert first.url == "https://x.example:99999/a" and first.canonical_url == ""
+    assert first.key.startswith("t#sha256:") and second.title == "Two"
+
+
+def test_an_element_with_thousands_of_attributes_is_refused_unparsed() -> None:
+    attributes = " ".join(f'a{i}="x"' for i in range(40_000))
+    body = rss_item(extra=f"<category {attributes}>x</category>")
+    with pytest.raises(ParseError, match="about 40000 attributes") as caught:
+        parse(fetched(body), "bomb", "bomb", now=NOW)
+    assert "publisher" in caught.value.hint
+
+
+def test_a_few_hundred_attributes_are_still_parsed() -> None:
+    attributes = " ".join(f'a{i}="x"' for i in range(300))
+    body = rss_item(extra=f"<category {attributes}>x</category>")
+    assert len(parse(fetched(body), "t", "t", now=NOW).stories) == 2
+
+
+@pytest.mark.parametrize(
+    ("fragment", "deep", "text"),
+    [
+        ("<div>" * 100_000 + "x &amp; y", True, "x & y"),
+        ("<div><span>" * 600 + "deep" + "</span></div>" * 600, True, "deep"),
+        ("<p>a" * 3000, False, "a\n" * 2999 + "a"),  # <p> closes itself: flat, parsed
+        ("<div>" * 900 + "ok", False, "ok"),
+    ],
+)
+def test_html_nested_too_deep_becomes_plain_text_without_the_parser(
+    fragment: str, deep: bool, text: str
+) -> None:
+    assert too_deep(fragment) is deep
+    assert to_text(fragment) == text
+
+
+@pytest.mark.parametrize(("ttl", "minutes"), [("60", 60), ("9" * 5000, None), ("soon", None)])
+def test_a_ttl_that_is_not_a_sane_number_is_ignored(ttl: str, minutes: int | None) -> None:
+    body = rss_item().replace(b"<title>T</title>", f"<title>T</title><ttl>{ttl}</ttl>".encode())
+    parsed = parse(fetched(body), "t", "t", now=NOW)
+    assert parsed.ttl_minutes == minutes and len(parsed.stories) == 2

@@ -10,6 +10,7 @@ import pytest
 
 from bot.query import parse_query
 from bot.store import Store
+from bot.store.base import from_utc_text, utc_text
 from bot.store.db import migrations
 from bot.story import Match, Source, Story, Tag
 
@@ -218,4 +219,76 @@ def test_migration_005_moves_existing_tags_into_the_full_text_index(tmp_path: Pa
     hits = store.search(parse_query("Yizhuang tag:industrial-policy", now=NOW), now=NOW)
     assert [h.story.key for h in hits] == ["k"]
     assert store.search(parse_query("Yizhuang tag:ai", now=NOW), now=NOW) == []
+    store.close()
+
+
+# ------------------------------------------------------------ dates that cannot be right
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+        (datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC), "0999-12-31T23:59:59Z"),
+        (datetime(2020, 10, 15, 11, 0, tzinfo=UTC), "2020-10-15T11:00:00Z"),
+    ],
+)
+def test_stored_times_always_have_four_digit_years(moment: datetime, text: str) -> None:
+    assert utc_text(moment) == text and from_utc_text(text) == moment
+
+
+@pytest.mark.parametrize("text", ["1-01-01T00:00:00Z", "2020-13-01T00:00:00Z", "yesterday", "9"])
+def test_a_bad_stored_time_reads_as_none_never_raises(text: str) -> None:
+    assert from_utc_text(text) in (None, datetime(1, 1, 1, tzinfo=UTC))
+
+
+def test_a_bad_published_value_never_stops_loading_or_search(store: Store) -> None:
+    store.save(make("k", "Yizhuang hub", "body"))
+    store._write("UPDATE stories SET published = '1-01-01T00:00:00Z' WHERE key = 'k'")
+    store.save(make("m", "Other hub", "body"))
+    store._write("UPDATE stories SET published = 'garbage' WHERE key = 'm'")
+    assert {s.key for s in store.recent(NOW - timedelta(days=30))} >= {"m"}  # what start loads
+    [hit] = store.search(parse_query("Yizhuang", now=NOW), now=NOW)
+    assert hit.story.key == "k"
+    assert store.get_story("m").published is None  # type: ignore[union-attr]
+
+
+def test_migration_008_clears_impossible_published_dates(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    for number, _name, sql in migrations():
+        if number <= 5:
+            old.executescript(sql)
+    old.execute("PRAGMA user_version = 5")
+    dates = {
+        "dotnet": "1-01-01T00:00:00Z",
+        "epoch": "1970-01-01T00:00:00Z",
+        "far": "9999-12-31T00:00:00Z",
+        "fine": "2020-10-15T11:00:00Z",
+        "none": None,
+    }
+    for n, (key, published) in enumerate(dates.items(), 1):
+        old.execute(
+            "INSERT INTO stories (id, key, url, title, feed, source_title, domain, published, "
+            "first_seen, cluster_id) VALUES (?, ?, '', 't', 'f', 'F', 'x', ?, "
+            "'2026-11-30T00:00:00Z', ?)",
+            (n, key, published, n),
+        )
+    old.execute(
+        "INSERT INTO outbox (channel, story_key, kind, next_attempt_at, created_at) "
+        "VALUES ('C1', 'fine', 'alert', '2026-11-30T00:00:00Z', '2026-11-30T00:00:00Z')"
+    )
+    old.commit()
+    old.close()
+    store = Store(path)
+    stored = {s.key: s.published for s in store.recent(datetime(2000, 1, 1, tzinfo=UTC))}
+    assert stored == {
+        "dotnet": None,
+        "epoch": None,
+        "far": None,
+        "fine": datetime(2020, 10, 15, 11, tzinfo=UTC),
+        "none": None,
+    }
+    [row] = store.outbox_rows()  # the outbox rows survive the table's rebuild
+    assert (row.story_key, row.kind, row.text) == ("fine", "alert", None)
     store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -13,18 +15,32 @@ from typing import Any
 from bot.errors import StoreError
 from bot.store.db import MEMORY, connect, describe
 
+log = logging.getLogger(__name__)
+_STAMP = re.compile(r"^(\d{1,4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$")
+
 
 def utc_text(moment: datetime | None) -> str | None:
     """Timestamps are stored as ISO-8601 UTC text ('2020-10-15T11:00:00Z'), sortable as text."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = moment.astimezone(UTC)  # the year padded by hand: glibc's %Y writes year 1 as "1"
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def from_utc_text(text: str | None) -> datetime | None:
+    """The stored text back as a datetime; a value that is not one reads as None (logged),
+    so one bad row never stops loading, search or `hubnews run`."""
     if not text:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    found = _STAMP.match(text)
+    try:
+        if found is None:
+            raise ValueError("not YYYY-MM-DDTHH:MM:SSZ")
+        year, month, day, hour, minute, second = (int(part) for part in found.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError as exc:
+        log.warning("event=bad_stored_time value=%r error=%s", text[:40], exc)
+        return None
 
 
 def now_utc() -> datetime:

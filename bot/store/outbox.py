@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.route import ALERT, REALTIME, THREAD, Delivery
+from bot.route import ALERT, REALTIME, SUMMARY, THREAD, Delivery
 from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
 
 PENDING, POSTING, POSTED, FAILED, HELD = "pending", "posting", "posted", "failed", "held"
@@ -43,6 +43,7 @@ class OutboxRow:
     batched: bool
     created_at: datetime | None
     posted_at: datetime | None
+    text: str | None = None  # a SUMMARY row's message
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +72,15 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         batched=bool(row["batched"]),
         created_at=from_utc_text(row["created_at"]),
         posted_at=from_utc_text(row["posted_at"]),
+        text=row["text"],
     )
 
 
 _INSERT = """
 INSERT OR IGNORE INTO outbox (channel, story_key, kind, thread_key, mode, state,
-                              next_attempt_at, created_at)
-SELECT :channel, :story_key, :kind, :thread_key, :mode, 'pending', :now, :now
-WHERE :kind = 'alert'
+                              next_attempt_at, created_at, text)
+SELECT :channel, :story_key, :kind, :thread_key, :mode, 'pending', :now, :now, :text
+WHERE :kind IN ('alert', 'summary')
    OR (EXISTS (SELECT 1 FROM outbox WHERE story_key = :thread_key AND channel = :channel
                AND kind = 'alert')
        AND (SELECT COUNT(*) FROM outbox WHERE thread_key = :thread_key AND channel = :channel
@@ -114,7 +116,9 @@ class OutboxMixin(StoreBase):
         added = 0
         with self.transaction() as db:
             for d in deliveries:
-                if d.kind not in (ALERT, THREAD) or (d.kind == THREAD and not d.thread_key):
+                if d.kind not in (ALERT, THREAD, SUMMARY) or (
+                    d.kind == THREAD and not d.thread_key
+                ):
                     raise ValueError(f"bad delivery: {d!r}")
                 cursor = db.execute(
                     _INSERT,
@@ -126,6 +130,7 @@ class OutboxMixin(StoreBase):
                         "mode": d.mode,
                         "now": stamp,
                         "cap": thread_cap,
+                        "text": d.text if d.kind == SUMMARY else None,
                     },
                 )
                 added += cursor.rowcount

@@ -31,8 +31,9 @@ from bot.story import Story
 MARK_START, MARK_END = "\x02", "\x03"  # around matched words in snippets; renderers style them
 _BM25 = "bm25(stories_fts, 8.0, 1.0, 4.0, 0.0)"  # title, body, cjk, facets (no weight)
 _RECENCY = (
-    "(1.0 + MAX(0.0, julianday(:now) - julianday(COALESCE(s.published, s.first_seen))) / 90.0)"
-)
+    "(1.0 + MAX(0.0, julianday(:now) - COALESCE(julianday(s.published), "
+    "julianday(s.first_seen), julianday(:now))) / 90.0)"
+)  # a stored date SQLite cannot read counts as the first-seen time (never a NULL rank)
 NEWEST_POOL = 2000  # the newest matches are the candidates (rowid grows with arrival) ...
 TITLE_POOL = 400  # ... with the newest title matches, however old the newest 2,000 reach
 

@@ -94,6 +94,14 @@ class StoriesMixin(StoreBase):
     def has(self, key: str) -> bool:
         return self._one("SELECT 1 FROM stories WHERE key = ?", (key,)) is not None
 
+    def same_url(self, feed: str, canonical_url: str) -> list[Story]:
+        """The newest few stories of `feed` with this canonical URL."""
+        rows = self._rows(
+            "SELECT * FROM stories WHERE canonical_url = ? AND feed = ? ORDER BY id DESC LIMIT 5",
+            (canonical_url, feed),
+        )
+        return [story_from_row(row) for row in rows]
+
     def get_story(self, key: str) -> Story | None:
         row = self._one("SELECT * FROM stories WHERE key = ?", (key,))
         return story_from_row(row) if row else None

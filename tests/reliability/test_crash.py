@@ -67,6 +67,7 @@ def test_kill_9_mid_delivery_then_restart_posts_every_alert_exactly_once(
     config.write_text(
         f'database = "{tmp_path / "h.db"}"\nalert_max_age = "36500d"\n'
         '[limits]\nflood = 1000\npost_interval = "10ms"\n'
+        "first_poll_alerts = 100000\nalerts_per_feed = 100000\nalerts_per_cycle = 100000\n"
         f'[[feeds]]\nname = "wire"\nurl = "{url}"\ninterval = "1h"\n'
         '[[routes]]\nchannel = "C0ALERTS1"\ntags = ["ai", "industrial-policy"]\n'
     )

@@ -42,6 +42,9 @@ def test_queries_during_a_big_poll_are_all_answered_and_no_alert_is_lost(
         database=tmp_path / "h.db",
         feeds=feeds,
         alert_max_age=base.alert_max_age * 1000,
+        limits=replace(  # every story alerted: the load, not the alert limits, is measured
+            base.limits, first_poll_alerts=10**6, alerts_per_feed=10**6, alerts_per_cycle=10**6
+        ),
         routes=(config.Route("C0ALERTS1", ("ai", "industrial-policy")),),
         secrets=config.Secrets("xoxb-test", SECRET, None),
         slack_api_url=slack_api.url,
