@@ -266,7 +266,7 @@ def test_health_fails_when_the_database_or_slack_is_broken(tmp_path: Path) -> No
     from bot.store import Store
 
     store = Store(tmp_path / "h.db")
-    health = Health(store, lambda: True, lambda: None)
+    health = Health(store, lambda: True, lambda: None, cache_for=0)
     ok, details = health()
     assert ok and details["last_poll_ok"] is None
     health.set_slack("token_revoked")
@@ -275,7 +275,7 @@ def test_health_fails_when_the_database_or_slack_is_broken(tmp_path: Path) -> No
     health.set_slack("ok")
     store.close()
     ok, details = health()
-    assert not ok and details["checks"]["database"] is False
+    assert not ok and details["checks"]["database"] is False and details["database"] == "error"
 
 
 def rss_bytes() -> int:
