@@ -425,7 +425,9 @@ class _Cycle:
         keys = [row.story_key for row in rows]
         payload: dict[str, Any] = {"key": keys[0]} | ({"keys": keys} if len(keys) > 1 else {})
         self.pacer.wait(channel)
-        self.store.mark_posting(ids, self.now())
+        if not self.store.mark_posting(ids, self.now()):
+            log.warning(_kv(event="post_skipped", channel=channel, story=keys[0], why="claimed"))
+            return "next"  # another deliverer on this database took the rows since `due`
         try:
             answer = post(self.client, channel, blocks, text, payload, thread_ts=thread_ts)
         except (SlackClientError, *NETWORK_ERRORS) as exc:

@@ -350,3 +350,45 @@ def test_http_mode_polls_posts_and_answers_hubnews(
         stop.set()
         thread.join(15)
     assert result == [0]
+
+
+def hubnews(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HUBNEWS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env | {"COLUMNS": "500"},
+        timeout=120,
+    )
+
+
+def test_a_second_run_on_the_same_database_exits_2_naming_the_first(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    path = write_config(tmp_path, {"alpha": feeds.add("/alpha.xml", items=1)})
+    first = spawn(path, free_port())
+    try:
+        read_until(first, "hubnews running")
+        second = hubnews("run", "--config", str(path), "--port", str(free_port()))
+        assert second.returncode == 2, second.stderr
+        assert f"pid {first.pid} " in second.stderr and "hubnews.db.lock" in second.stderr
+        assert "hubnews running" not in second.stdout
+        # The one-shot commands still work beside the running service.
+        assert hubnews("poll", "--once", "--config", str(path)).returncode == 0
+        found = hubnews("search", "--config", str(path), "--json", "Item")
+        assert found.returncode == 0 and json.loads(found.stdout.splitlines()[0])["title"]
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=10) == 0
+    finally:
+        first.kill()
+        first.communicate()
+    # Once the first has stopped, the database is free again (the lock file does not linger).
+    restarted = spawn(path, free_port())
+    try:
+        read_until(restarted, "hubnews running")
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=10)
+        restarted.communicate()
