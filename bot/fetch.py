@@ -7,7 +7,7 @@ total deadline even when a server drips one byte per second inside the read time
 paths are read from disk under the same cap. Every failure is a `FetchError` naming the feed's
 address and the reason, whatever went wrong (a hostile redirect to port 99999, `javascript:`,
 `http://[` or a 70 KB address included): a feed's failure is counted and backed off, never an
-exception escaping `fetch`. Every address is parsed once by httpx (`_target`), which also
+exception escaping `fetch`. Every address is parsed once by httpx (`guard.target`), which also
 IDNA-encodes non-ASCII hosts the way the request will use them; ports must be 1-65535.
 feedparser never fetches anything itself.
 
@@ -19,7 +19,6 @@ address it vetted (`bot.guard`: resolve once, check, pin; `resolve` is injectabl
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import zlib
@@ -34,7 +33,16 @@ import httpx
 from bot import __version__
 from bot.config import Limits
 from bot.errors import FetchError
-from bot.guard import Address, Resolver, check_public, pin, system_resolver, vet
+from bot.guard import (
+    Address,
+    Resolver,
+    check_public,
+    pin,
+    redirect_target,
+    system_resolver,
+    target,
+    vet,
+)
 
 __all__ = ["HOST_SLOTS", "FetchState", "Fetched", "check_public", "fetch", "make_client"]
 log = logging.getLogger("hubnews.fetch")
@@ -43,7 +51,6 @@ USER_AGENT = f"hubnews/{__version__} (+https://github.com/hubnews/hubnews; feed 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
 _CHUNK = 64 * 1024
-_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?", re.IGNORECASE)
 
 
 class HostSlots:
@@ -147,7 +154,7 @@ def _fetch(
     started = time.monotonic()
     deadline = started + limits.deadline
     headers = _conditional_headers(state)
-    current, permanent = _target(url, url), True
+    current, permanent = target(url, url), True
     for hop in range(limits.max_redirects + 1):
         address = vet(current, limits.allow_private, resolve, feed_url=url) if guard else None
         with HOST_SLOTS.slot(current, limits.per_host):
@@ -163,58 +170,11 @@ def _fetch(
                 status=response.status_code,
             )
         permanent = permanent and response.status_code in _PERMANENT
-        current = _redirect(url, current, location.strip())
+        current = redirect_target(url, current, location.strip())
     raise FetchError(
         f"{url}: more than {limits.max_redirects} redirects (last: {current})",
         hint="the feed redirects in a loop or too often; open it in a browser and "
         "put the final address in the config",
-    )
-
-
-def _target(address: str, feed_url: str) -> httpx.URL:
-    """`address` parsed as httpx will request it, or a FetchError saying what is wrong."""
-    shown = address if len(address) <= 200 else address[:200] + "…"
-    try:
-        parsed = httpx.URL(address)
-        port = parsed.port
-    except (httpx.InvalidURL, ValueError, UnicodeError, TypeError) as exc:
-        raise _bad_address(feed_url, shown, _reason(exc)) from None
-    if parsed.scheme not in ("http", "https"):
-        raise FetchError(
-            f"{feed_url}: redirected to a non-HTTP address {shown!r}",
-            hint="fix the feed URL in the config",
-        )
-    if not parsed.raw_host:
-        raise _bad_address(feed_url, shown, "no host")
-    if not _valid_host(parsed.raw_host.decode("ascii")):
-        raise _bad_address(feed_url, shown, "not a valid host name")
-    if port is not None and not 0 < port < 65536:
-        raise _bad_address(feed_url, shown, f"port {port} is out of range")
-    return parsed
-
-
-def _valid_host(host: str) -> bool:
-    """An IP literal, or a DNS name: labels of 1-63 letters, digits, '-' or '_', 253 at most."""
-    if ":" in host:
-        return True  # an IPv6 literal, checked by httpx
-    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
-    return len(host) <= 254 and all(_LABEL.fullmatch(label) for label in labels)
-
-
-def _redirect(feed_url: str, current: httpx.URL, location: str) -> httpx.URL:
-    try:
-        joined = str(current.join(location))
-    except (httpx.InvalidURL, ValueError, UnicodeError, TypeError) as exc:
-        shown = location if len(location) <= 200 else location[:200] + "…"
-        raise _bad_address(feed_url, shown, _reason(exc)) from None
-    return _target(joined, feed_url)
-
-
-def _bad_address(feed_url: str, address: str, reason: str) -> FetchError:
-    return FetchError(
-        f"{feed_url}: invalid address {address!r} ({reason})",
-        hint="the feed (or a redirect on the way) names an address that cannot be fetched; "
-        "check the feed URL",
     )
 
 

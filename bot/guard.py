@@ -1,4 +1,10 @@
-"""The address guard for feeds added from Slack: resolve once, vet every answer, connect there.
+"""Which addresses `fetch` may use: `target` for every feed, the guard for feeds added from Slack.
+
+`target` parses an address (or a redirect's Location, `redirect_target`) once, as httpx will
+request it: only http(s), a host that is an IP literal or a DNS name, a port in 1-65535;
+anything else is a FetchError, never a ValueError or httpx.InvalidURL escaping `fetch`.
+
+The guard: resolve once, vet every answer, connect there.
 
 A guard that resolves a host and then lets the HTTP client resolve it again can be walked
 around: the second DNS answer may differ (DNS rebinding: public first, 127.0.0.1 next), and
@@ -20,6 +26,7 @@ and Teredo `2001:0::/32` (server and client). Hosts in `[limits] allow_private` 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,6 +37,7 @@ from bot.errors import FetchError
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Sequence[str]]  # (ASCII host, port) -> IP address strings
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?", re.IGNORECASE)
 
 _GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
@@ -117,6 +125,59 @@ def check_public(
     if not parsed.raw_host:
         raise FetchError(f"{url[:200]}: no host in the address", hint="use a full http(s) URL")
     return vet(parsed, allow, resolve, feed_url=url[:200])
+
+
+def target(address: str, feed_url: str) -> httpx.URL:
+    """`address` parsed as httpx will request it (non-ASCII hosts IDNA-encoded as httpx does),
+    or a FetchError saying what is wrong: not http(s), no host, not a DNS name, bad port."""
+    shown = address if len(address) <= 200 else address[:200] + "…"
+    try:
+        parsed = httpx.URL(address)
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError, UnicodeError, TypeError) as exc:
+        raise _bad_address(feed_url, shown, _first_line(exc)) from None
+    if parsed.scheme not in ("http", "https"):
+        raise FetchError(
+            f"{feed_url}: redirected to a non-HTTP address {shown!r}",
+            hint="fix the feed URL in the config",
+        )
+    if not parsed.raw_host:
+        raise _bad_address(feed_url, shown, "no host")
+    if not _valid_host(parsed.raw_host.decode("ascii")):
+        raise _bad_address(feed_url, shown, "not a valid host name")
+    if port is not None and not 0 < port < 65536:
+        raise _bad_address(feed_url, shown, f"port {port} is out of range")
+    return parsed
+
+
+def _valid_host(host: str) -> bool:
+    """An IP literal, or a DNS name: labels of 1-63 letters, digits, '-' or '_', 253 at most."""
+    if ":" in host:
+        return True  # an IPv6 literal, checked by httpx
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    return len(host) <= 254 and all(_LABEL.fullmatch(label) for label in labels)
+
+
+def redirect_target(feed_url: str, current: httpx.URL, location: str) -> httpx.URL:
+    """Where a redirect's Location leads from `current`, checked like `target`."""
+    try:
+        joined = str(current.join(location))
+    except (httpx.InvalidURL, ValueError, UnicodeError, TypeError) as exc:
+        shown = location if len(location) <= 200 else location[:200] + "…"
+        raise _bad_address(feed_url, shown, _first_line(exc)) from None
+    return target(joined, feed_url)
+
+
+def _bad_address(feed_url: str, address: str, reason: str) -> FetchError:
+    return FetchError(
+        f"{feed_url}: invalid address {address!r} ({reason})",
+        hint="the feed (or a redirect on the way) names an address that cannot be fetched; "
+        "check the feed URL",
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0][:200]
 
 
 def _literal(host: str) -> Address | None:
