@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StoreError
 from bot.store.db import MEMORY
 
 
@@ -37,8 +37,14 @@ def single_instance(database: str | Path) -> Iterator[Path | None]:
         yield None
         return
     path = lock_path(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the lock file {path}: {exc.strerror}",
+            hint="the database's folder must be writable by this user (SQLite needs it too)",
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -227,6 +227,15 @@ def test_guard_lets_public_addresses_through(url: str) -> None:
     assert check_public(url, resolve=resolver({})) is not None
 
 
+@pytest.mark.parametrize(
+    "url", ["http://2130706433/", "http://0x7f.1/", "http://127.1/", "http://0177.0.0.1/"]
+)
+def test_guard_refuses_numeric_spellings_of_loopback(url: str) -> None:
+    # getaddrinfo reads these numerically (inet_aton), no DNS; the answer is what is vetted.
+    with pytest.raises(FetchError):
+        check_public(url)
+
+
 @pytest.mark.parametrize("url", ["http://[::1/", "http://[zz]/", "http://[/", "http://:80/"])
 def test_guard_refuses_malformed_addresses_without_crashing(url: str) -> None:
     with pytest.raises(FetchError):

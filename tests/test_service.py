@@ -392,3 +392,21 @@ def test_a_second_run_on_the_same_database_exits_2_naming_the_first(
         restarted.send_signal(signal.SIGTERM)
         restarted.wait(timeout=10)
         restarted.communicate()
+
+
+def test_the_instance_lock_is_per_database_and_released_on_exit(tmp_path: Path) -> None:
+    from bot.instance import AlreadyRunning, single_instance
+
+    with single_instance(tmp_path / "a.db") as lock:
+        assert lock == tmp_path / "a.db.lock" and f"pid {os.getpid()} " in lock.read_text()
+        with (
+            pytest.raises(AlreadyRunning, match=r"pid \d+ on .*/a\.db\.lock"),
+            single_instance(tmp_path / "a.db"),
+        ):
+            pass
+        with single_instance(tmp_path / "b.db"):  # another database: no conflict
+            pass
+    with single_instance(tmp_path / "a.db"):  # released
+        pass
+    with single_instance(":memory:") as none:
+        assert none is None

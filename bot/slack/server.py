@@ -27,7 +27,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette import SlackRequestHandler
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
@@ -55,6 +55,8 @@ def http_app(bolt_app: App, health: Health, *, max_body: int = MAX_BODY) -> Star
             body = await _read_capped(request, max_body)
         except _TooLarge:
             return _refused(request, "chunked")
+        except ClientDisconnect:  # gone before the body was in: nobody to answer
+            return Response(status_code=400)
         return await handler.handle(_replay(request, body))
 
     async def healthz(_request: Request) -> Response:
