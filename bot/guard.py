@@ -107,6 +107,8 @@ def vet(
 
 def pin(url: httpx.URL, address: Address) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
     """The request for `url` sent to `address`: (URL, extra headers, extensions)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # the IPv4 it stands for; no IPv6 socket needed
     literal = f"[{address}]" if address.version == 6 else str(address)
     headers = {"Host": url.netloc.decode("ascii")}
     return url.copy_with(host=literal), headers, {"sni_hostname": url.raw_host.decode("ascii")}
@@ -116,15 +118,7 @@ def check_public(
     url: str, allow: Sequence[str] = (), resolve: Resolver = system_resolver
 ) -> Address | None:
     """`vet` for an address given as text (a FetchError when it is malformed)."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
-        raise FetchError(
-            f"{url[:200]}: invalid address ({exc})", hint="use a full http(s) URL"
-        ) from None
-    if not parsed.raw_host:
-        raise FetchError(f"{url[:200]}: no host in the address", hint="use a full http(s) URL")
-    return vet(parsed, allow, resolve, feed_url=url[:200])
+    return vet(target(url, url), allow, resolve, feed_url=url[:200])
 
 
 def target(address: str, feed_url: str) -> httpx.URL:

@@ -289,6 +289,22 @@ def test_guarded_fetch_connects_to_the_address_it_vetted() -> None:
     assert len(seen) == 1  # the rebound answer was refused before any request
 
 
+@pytest.mark.parametrize(
+    ("address", "url"),
+    [
+        ("93.184.215.14", "https://93.184.215.14:8443/rss?x=1"),
+        ("2606:4700::1111", "https://[2606:4700::1111]:8443/rss?x=1"),
+        ("::ffff:93.184.215.14", "https://93.184.215.14:8443/rss?x=1"),  # mapped: plain IPv4
+    ],
+)
+def test_pin_keeps_path_port_host_header_and_sni(address: str, url: str) -> None:
+    wanted = httpx.URL("https://Straße.example:8443/rss?x=1")
+    target, headers, extensions = pin(wanted, ipaddress.ip_address(address))
+    assert str(target) == url
+    assert headers == {"Host": "xn--strae-oqa.example:8443"}
+    assert extensions == {"sni_hostname": "xn--strae-oqa.example"}
+
+
 def test_pinned_request_reaches_the_vetted_address_over_a_real_socket() -> None:
     """No DNS for feed.example at all: the client connects to the pinned literal address."""
     server = FeedServer().start()
