@@ -507,7 +507,9 @@ class _Cycle:
         if channel_id is None:
             return self._failed(rows, Failure("channel", UNRESOLVED))
         self.pacer.wait(channel)
-        self.store.mark_posting(ids, self.now())
+        if not self.store.mark_posting(ids, self.now()):
+            log.warning(_kv(event="post_skipped", channel=channel, story=keys[0], why="claimed"))
+            return "next"  # another deliverer on this database took the rows since `due`
         try:
             answer = post(self.client, channel_id, blocks, text, payload, thread_ts=thread_ts)
         except (SlackClientError, *NETWORK_ERRORS) as exc:

@@ -152,7 +152,8 @@ def post_digest(store: Store, route: Route, send: Send, now: datetime, *, top: i
     blocks, text = render_digest(items, day, top=top)
     keys = [item.story.key for item in items] or [rows[0].story_key]
     ids = [row.id for row in rows]
-    store.mark_posting(ids, now)
+    if not store.mark_posting(ids, now):
+        return 0  # another deliverer on this database took the rows
     try:
         ts = send(route.channel, blocks, text, keys)
     except Exception as exc:  # the rows wait for the next digest; the operator hears why

@@ -5,16 +5,20 @@
 cap measured *after* decompression (a gzip bomb is cut off, not inflated), and gives up at the
 total deadline even when a server drips one byte per second inside the read timeout. Local
 paths are read from disk under the same cap. Every failure is a `FetchError` naming the feed's
-address and the reason; feedparser never fetches anything itself.
+address and the reason, whatever went wrong (a hostile redirect to port 99999, `javascript:`,
+`http://[` or a 70 KB address included): a feed's failure is counted and backed off, never an
+exception escaping `fetch`. Every address is parsed once by httpx (`guard.target`), which also
+IDNA-encodes non-ASCII hosts the way the request will use them; ports must be 1-65535.
+feedparser never fetches anything itself.
 
 For feeds added from Slack, `guard=True` refuses private, loopback and link-local addresses
-after DNS resolution, on the first request and on every redirect.
+after DNS resolution, on the first request and on every redirect, and connects to the very
+address it vetted (`bot.guard`: resolve once, check, pin; `resolve` is injectable for tests).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
+import logging
 import threading
 import time
 import zlib
@@ -22,13 +26,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from typing import Any
 
 import httpx
 
 from bot import __version__
 from bot.config import Limits
 from bot.errors import FetchError
+from bot.guard import (
+    Address,
+    Resolver,
+    check_public,
+    pin,
+    redirect_target,
+    system_resolver,
+    target,
+    vet,
+)
+
+__all__ = ["HOST_SLOTS", "FetchState", "Fetched", "check_public", "fetch", "make_client"]
+log = logging.getLogger("hubnews.fetch")
 
 USER_AGENT = f"hubnews/{__version__} (+https://github.com/hubnews/hubnews; feed reader)"
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -48,9 +65,8 @@ class HostSlots:
         self._lock = threading.Lock()
         self._slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 
-    def slot(self, url: str, limit: int) -> threading.BoundedSemaphore:
-        parts = urlsplit(url)
-        key = (f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or 0}", limit)
+    def slot(self, url: httpx.URL, limit: int) -> threading.BoundedSemaphore:
+        key = (f"{url.scheme}://{url.raw_host.decode('ascii')}:{url.port or 0}", limit)
         with self._lock:
             return self._slots.setdefault(key, threading.BoundedSemaphore(max(1, limit)))
 
@@ -100,35 +116,61 @@ def make_client(limits: Limits, transport: httpx.BaseTransport | None = None) ->
 
 
 def fetch(
-    url: str, state: FetchState, limits: Limits, client: httpx.Client, *, guard: bool = False
+    url: str,
+    state: FetchState,
+    limits: Limits,
+    client: httpx.Client,
+    *,
+    guard: bool = False,
+    resolve: Resolver = system_resolver,
 ) -> Fetched:
     if not url.startswith(("http://", "https://")):
         return _read_local(url, limits)
+    try:
+        return _fetch(url, state, limits, client, guard, resolve)
+    except FetchError:
+        raise
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError, OSError) as exc:
+        raise FetchError(
+            f"{url}: cannot fetch ({type(exc).__name__}: {_reason(exc)})",
+            hint="the server sent something hubnews cannot use; retried later with back-off",
+        ) from None
+    except Exception as exc:  # a bug: keep the traceback in the log, fail only this feed
+        log.exception(f"event=fetch_bug url={url}")
+        raise FetchError(
+            f"{url}: internal error ({type(exc).__name__}: {_reason(exc)})",
+            hint="a bug in hubnews; please report it with the log",
+        ) from None
+
+
+def _fetch(
+    url: str,
+    state: FetchState,
+    limits: Limits,
+    client: httpx.Client,
+    guard: bool,
+    resolve: Resolver,
+) -> Fetched:
     started = time.monotonic()
     deadline = started + limits.deadline
     headers = _conditional_headers(state)
-    current, permanent = url, True
-    for _hop in range(limits.max_redirects + 1):
-        if guard:
-            check_public(current, limits.allow_private)
+    current, permanent = target(url, url), True
+    for hop in range(limits.max_redirects + 1):
+        address = vet(current, limits.allow_private, resolve, feed_url=url) if guard else None
         with HOST_SLOTS.slot(current, limits.per_host):
-            response = _get(client, current, headers, deadline, limits, url)
+            response = _get(client, current, address, headers, deadline, limits, url)
         if response.status_code not in _REDIRECTS:
-            return _finish(response, url, current, permanent and current != url, started)
+            final = str(current) if hop else url
+            return _finish(response, final, permanent and hop > 0 and final != url, started)
         location = response.headers.get("location")
-        if not location:
+        if not location or not location.strip():
             raise FetchError(
                 f"{url}: HTTP {response.status_code} redirect without a Location",
                 hint="the server is misconfigured; tell its owner",
                 status=response.status_code,
             )
         permanent = permanent and response.status_code in _PERMANENT
-        current = urljoin(current, location)
-        if not current.startswith(("http://", "https://")):
-            raise FetchError(
-                f"{url}: redirected to a non-HTTP address {current!r}",
-                hint="fix the feed URL in the config",
-            )
+        current = redirect_target(url, current, location.strip())
     raise FetchError(
         f"{url}: more than {limits.max_redirects} redirects (last: {current})",
         hint="the feed redirects in a loop or too often; open it in a browser and "
@@ -147,14 +189,20 @@ def _conditional_headers(state: FetchState) -> dict[str, str]:
 
 def _get(
     client: httpx.Client,
-    current: str,
+    current: httpx.URL,
+    address: Address | None,
     headers: dict[str, str],
     deadline: float,
     limits: Limits,
     feed_url: str,
 ) -> _Response:
+    target: httpx.URL = current
+    extensions: dict[str, Any] = {}
+    if address is not None:  # connect to the vetted address; Host and SNI keep the name
+        target, host, extensions = pin(current, address)
+        headers = headers | host
     try:
-        with client.stream("GET", current, headers=headers) as response:
+        with client.stream("GET", target, headers=headers, extensions=extensions) as response:
             if response.status_code in _REDIRECTS or response.status_code == 304:
                 return _Response(response.status_code, dict(response.headers), b"")
             _raise_for_status(response, feed_url)
@@ -192,7 +240,7 @@ class _Response:
     body: bytes
 
 
-def _finish(response: _Response, feed_url: str, final: str, moved: bool, started: float) -> Fetched:
+def _finish(response: _Response, final: str, moved: bool, started: float) -> Fetched:
     headers = {k.lower(): v for k, v in response.headers.items()}
     return Fetched(
         url=final,
@@ -334,29 +382,3 @@ def _read_local(path: str, limits: Limits) -> Fetched:
             f"{path}: cannot read ({exc.strerror})", hint="check the file's permissions"
         ) from None
     return Fetched(url=str(file), status=0, body=body, elapsed=time.monotonic() - started)
-
-
-def check_public(url: str, allow: tuple[str, ...] = ()) -> None:
-    """Refuse an address that resolves to a private, loopback, link-local or reserved IP."""
-    host = urlsplit(url).hostname or ""
-    if not host:
-        raise FetchError(f"{url}: no host in the address", hint="use a full http(s) URL")
-    if host in allow:
-        return
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise FetchError(
-            f"{url}: the host name {host!r} does not resolve",
-            hint="check the spelling of the address",
-        ) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            raise FetchError(
-                f"{url}: {host} resolves to a non-public address ({address})",
-                hint="feeds added from Slack must be on the public internet; "
-                "an administrator can add this one in the config file",
-            )

@@ -6,6 +6,13 @@ broken; `details` also gives the age of the last successful poll (stale polls ar
 fail the check only past `stale_after`, so an upstream outage does not restart the container).
 No secrets, no feed addresses.
 
+The database probe never blocks its caller for long: it runs in a worker thread, opens its own
+connection with a short busy timeout (`PROBE_BUSY`; the store's own connection waits 5 s), is
+waited on for at most `probe_timeout` seconds, and its answer is reused for `cache_for`
+seconds; at most one probe is in flight. `details["database"]` says what it found: "ok",
+"busy" (another connection holds the write lock), "timeout" (the probe did not finish in time)
+or "error" (closed, unwritable, corrupt).
+
 `Metrics` holds the Prometheus series on its own registry (so tests and one process can hold
 several); `metrics` is the process-wide instance the Slack listeners time searches with:
 
@@ -18,17 +25,24 @@ answers `/healthz` on `--port` in Socket Mode, where no Bolt HTTP server runs.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from bot.errors import StoreError
 from bot.store import Store
+from bot.store.db import MEMORY
 
 HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
+PROBE_BUSY = 0.2  # seconds the probe's own connection waits for SQLite's write lock
+OK, BUSY, TIMEOUT, ERROR = "ok", "busy", "timeout", "error"
 
 
 class Metrics:
@@ -74,43 +88,97 @@ class Health:
         *,
         stale_after: timedelta = timedelta(hours=25),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        probe_timeout: float = 1.0,
+        cache_for: float = 5.0,
     ) -> None:
         self.store, self.scheduler_alive, self.last_poll = store, scheduler_alive, last_poll
         self.stale_after, self.now = stale_after, now
         self.started = now()
         self.slack = "not configured"  # "ok", "not configured", or the auth error
         self._lock = threading.Lock()
+        self.probe = _DatabaseProbe(store, probe_timeout, cache_for)
 
     def set_slack(self, state: str) -> None:
         with self._lock:
             self.slack = state
 
-    def database_writable(self) -> bool:
-        try:
-            with self.store.transaction():
-                pass
-        except Exception:
-            return False
-        return True
+    def database_state(self) -> str:
+        """The database as the probe found it: ok, busy, timeout or error (see the module doc)."""
+        return self.probe.state()
 
     def __call__(self) -> tuple[bool, dict[str, Any]]:
         now = self.now()
         last = self.last_poll()
         age = (now - (last or self.started)).total_seconds()
+        database = self.database_state()
         checks = {
             "scheduler": self.scheduler_alive(),
-            "database": self.database_writable(),
+            "database": database == OK,
             "slack": self.slack in ("ok", "not configured"),
             "polls": age <= self.stale_after.total_seconds(),
         }
         details: dict[str, Any] = {
             "status": "ok" if all(checks.values()) else "fail",
             "checks": checks,
+            "database": database,
             "slack_auth": self.slack,
             "last_poll_ok": last.strftime("%Y-%m-%dT%H:%M:%SZ") if last else None,
             "last_poll_age_seconds": round(age, 1),
         }
         return all(checks.values()), details
+
+
+class _DatabaseProbe:
+    """Checks that the database takes a write transaction, off the caller's thread."""
+
+    def __init__(self, store: Store, timeout: float, cache_for: float) -> None:
+        self.store, self.timeout, self.cache_for = store, timeout, cache_for
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._running: threading.Thread | None = None
+        self._result: str = ERROR
+        self._checked_at = float("-inf")
+
+    def state(self) -> str:
+        with self._lock:
+            if self._running is None:
+                if time.monotonic() - self._checked_at < self.cache_for:
+                    return self._result
+                self._done = threading.Event()
+                self._running = threading.Thread(target=self._run, name="health-probe", daemon=True)
+                self._running.start()
+            done = self._done
+        if not done.wait(self.timeout):
+            return TIMEOUT
+        with self._lock:
+            return self._result
+
+    def _run(self) -> None:
+        result = _probe(self.store)
+        with self._lock:
+            self._result, self._checked_at, self._running = result, time.monotonic(), None
+            self._done.set()
+
+
+def _probe(store: Store) -> str:
+    try:
+        store.queue_length()  # the store's own connection is open and readable
+        if store.path == MEMORY:
+            with store.transaction():
+                return OK
+        uri = Path(store.path).expanduser().resolve().as_uri() + "?mode=rw"
+        conn = sqlite3.connect(uri, uri=True, timeout=PROBE_BUSY, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except (sqlite3.Error, StoreError) as exc:
+        text = str(exc).lower()
+        return BUSY if "locked" in text or "busy" in text else ERROR
+    except Exception:  # a closed store raises ProgrammingError's kin; report, never raise
+        return ERROR
+    return OK
 
 
 # ------------------------------------------------------------------ servers

@@ -8,9 +8,11 @@
 
 With Slack, `auth.test` runs first and a refusal is fatal; later it runs every `AUTH_EVERY`
 seconds and a failure marks /healthz unhealthy while alerts stay queued (deliver holds them).
-SIGTERM/SIGINT set `stop`: the scheduler starts nothing new, jobs in flight get `GRACE`
-seconds (a post in flight is either finished or left in `posting`, which the next start
-reconciles from Slack's history), servers close, the database closes, and `run` returns 0.
+One `run` per SQLite database (`bot.instance`): a second one exits with code 2 naming the
+process that holds `<database>.lock`. SIGTERM/SIGINT set `stop`: the scheduler starts nothing
+new, jobs in flight get `GRACE` seconds (a post in flight is either finished or left in
+`posting`, which the next start reconciles from Slack's history), servers close, the database
+closes, and `run` returns 0.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bot.config import Config, Secrets
 from bot.deliver import NETWORK_ERRORS, TOKEN_FIXES, make_client
 from bot.errors import ConfigError, HubnewsError
 from bot.health import Health, metrics, serve_health, serve_metrics
+from bot.instance import single_instance
 from bot.pipeline import Outcome, Pipeline
 from bot.poller import kv
 from bot.schedule import Scheduler, Timing, start
@@ -96,12 +99,13 @@ def run(
         logs.setup(log_level, config.log_format)
     mode = slack_mode(config.secrets)
     stop = stop or threading.Event()
-    store = Store(config.database)
-    service = _Service(config, store, mode, out, timing or Timing())
-    try:
-        finished = service.run(stop, port, metrics_port, host, metrics_host)
-    finally:
-        store.close()
+    with single_instance(config.database):
+        store = Store(config.database)
+        service = _Service(config, store, mode, out, timing or Timing())
+        try:
+            finished = service.run(stop, port, metrics_port, host, metrics_host)
+        finally:
+            store.close()
     log.info(kv(event="stopped", clean=finished))
     if not finished and service.own_signals:
         logging.shutdown()

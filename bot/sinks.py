@@ -73,7 +73,8 @@ class TerminalSink:
         if story is None:
             self.store.mark_failed([row.id], "story not found in the store")
             return
-        self.store.mark_posting([row.id], now)
+        if not self.store.mark_posting([row.id], now):
+            return  # another deliverer on this database printed it
         head = "  ↳ +1 source: " if row.kind == "thread" else "ALERT "
         self.write(f"{head}[{row.channel}] {story.title} — {story.source.title} {story.url}")
         self.store.mark_posted([row.id], f"terminal-{row.id}", now)

@@ -599,3 +599,62 @@ def test_reconcile_reads_a_bounded_number_of_pages(store, client, slack_api, cap
 
 def keys_posted_any(fake: FakeSlack, channel: str) -> list[str]:
     return [m["metadata"]["event_payload"]["key"] for m in fake.posted(channel) if "metadata" in m]
+
+
+def test_two_deliverers_on_one_database_post_each_row_once(tmp_path, client, slack_api):
+    """A second process delivers while this one waits to post: no row goes out twice."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    real = Store(tmp_path / "h.db")
+    try:
+        for key in "abc":
+            real.save(make_story(key))
+        alerts(real, "C1", "a", "b", "c")
+        other = (
+            "from bot.deliver import deliver, make_client; from bot.store import Store; "
+            f"store = Store({str(tmp_path / 'h.db')!r}); "
+            f"client = make_client('xoxb-test', base_url={slack_api.url!r}, timeout=10); "
+            "print(deliver(store, client, store.get_story, per_channel_interval=0).posted)"
+        )
+        ran: list[subprocess.CompletedProcess[str]] = []
+
+        def sleep(seconds: float) -> None:  # before this process's 2nd post, the other runs
+            if not ran:
+                root = Path(__file__).resolve().parents[1]
+                ran.append(
+                    subprocess.run(
+                        [sys.executable, "-c", other],
+                        capture_output=True,
+                        text=True,
+                        cwd=root,
+                        timeout=120,
+                    )
+                )
+
+        report = deliver(
+            real, client, real.get_story, now=T0, pacer=Pacer(60, sleep=sleep), max_wait=120
+        )
+        assert ran and ran[0].returncode == 0, ran and ran[0].stderr
+        assert int(ran[0].stdout) == 2 and report.posted == 1  # b and c went out over there
+        assert sorted(keys_posted(slack_api, "C1")) == ["a", "b", "c"]
+        assert {row.state for row in real.outbox_rows()} == {"posted"}
+    finally:
+        real.close()
+
+
+def test_a_claim_fails_for_rows_another_deliverer_took(tmp_path):
+    first, second = Store(tmp_path / "h.db"), Store(tmp_path / "h.db")
+    try:
+        first.save(make_story("a"))
+        first.save(make_story("b"))
+        alerts(first, "C1", "a", "b")
+        ids = [row.id for row in second.due(now_utc())]
+        assert first.mark_posting(ids[:1], now_utc()) is True
+        assert second.mark_posting(ids, now_utc()) is False  # all or nothing
+        assert [r.state for r in second.outbox_rows()] == ["posting", "pending"]
+        assert second.mark_posting(ids[1:], now_utc()) is True
+    finally:
+        first.close()
+        second.close()

@@ -266,7 +266,7 @@ def test_health_fails_when_the_database_or_slack_is_broken(tmp_path: Path) -> No
     from bot.store import Store
 
     store = Store(tmp_path / "h.db")
-    health = Health(store, lambda: True, lambda: None)
+    health = Health(store, lambda: True, lambda: None, cache_for=0)
     ok, details = health()
     assert ok and details["last_poll_ok"] is None
     health.set_slack("token_revoked")
@@ -275,7 +275,7 @@ def test_health_fails_when_the_database_or_slack_is_broken(tmp_path: Path) -> No
     health.set_slack("ok")
     store.close()
     ok, details = health()
-    assert not ok and details["checks"]["database"] is False
+    assert not ok and details["checks"]["database"] is False and details["database"] == "error"
 
 
 def rss_bytes() -> int:
@@ -351,3 +351,63 @@ def test_http_mode_polls_posts_and_answers_hubnews(
         stop.set()
         thread.join(15)
     assert result == [0]
+
+
+def hubnews(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HUBNEWS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env | {"COLUMNS": "500"},
+        timeout=120,
+    )
+
+
+def test_a_second_run_on_the_same_database_exits_2_naming_the_first(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    path = write_config(tmp_path, {"alpha": feeds.add("/alpha.xml", items=1)})
+    first = spawn(path, free_port())
+    try:
+        read_until(first, "hubnews running")
+        second = hubnews("run", "--config", str(path), "--port", str(free_port()))
+        assert second.returncode == 2, second.stderr
+        assert f"pid {first.pid} " in second.stderr and "hubnews.db.lock" in second.stderr
+        assert "hubnews running" not in second.stdout
+        # The one-shot commands still work beside the running service.
+        assert hubnews("poll", "--once", "--config", str(path)).returncode == 0
+        found = hubnews("search", "--config", str(path), "--json", "Item")
+        assert found.returncode == 0 and json.loads(found.stdout.splitlines()[0])["title"]
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=10) == 0
+    finally:
+        first.kill()
+        first.communicate()
+    # Once the first has stopped, the database is free again (the lock file does not linger).
+    restarted = spawn(path, free_port())
+    try:
+        read_until(restarted, "hubnews running")
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=10)
+        restarted.communicate()
+
+
+def test_the_instance_lock_is_per_database_and_released_on_exit(tmp_path: Path) -> None:
+    from bot.instance import AlreadyRunning, single_instance
+
+    with single_instance(tmp_path / "a.db") as lock:
+        assert lock == tmp_path / "a.db.lock" and f"pid {os.getpid()} " in lock.read_text()
+        with (
+            pytest.raises(AlreadyRunning, match=r"pid \d+ on .*/a\.db\.lock"),
+            single_instance(tmp_path / "a.db"),
+        ):
+            pass
+        with single_instance(tmp_path / "b.db"):  # another database: no conflict
+            pass
+    with single_instance(tmp_path / "a.db"):  # released
+        pass
+    with single_instance(":memory:") as none:
+        assert none is None

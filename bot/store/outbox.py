@@ -7,8 +7,10 @@
        │  └─► failed    Slack refused the message itself, or too many attempts
        └── reconcile: a `posting` row left by a crash goes back to pending or on to posted
 
-Per channel the queue is first-in first-out: `due` returns no row behind an earlier row of the
-same channel that is still waiting (a 429, a backoff, a held channel) or in flight.
+Claiming is atomic: `mark_posting` moves rows to `posting` only while they are still pending or
+held, and says whether it got them all, so two deliverers on one database never post one row
+twice. Per channel the queue is first-in first-out: `due` returns no row behind an earlier row
+of the same channel that is still waiting (a 429, a backoff, a held channel) or in flight.
 """
 
 from __future__ import annotations
@@ -151,12 +153,25 @@ class OutboxMixin(StoreBase):
         rows = self._rows("SELECT * FROM outbox WHERE story_key = ? ORDER BY id", (story_key,))
         return [_row(r) for r in rows]
 
-    def mark_posting(self, ids: Sequence[int], now: datetime) -> None:
+    def mark_posting(self, ids: Sequence[int], now: datetime) -> bool:
+        """Claim rows for one post: True when each was still waiting (pending or held) and is now
+        `posting`; False, changing nothing, when another deliverer took any of them since `due`
+        listed them (a second process on the same database): then post nothing."""
+        stamp, unique = utc_text(now), list(dict.fromkeys(ids))
         with self.transaction() as db:
-            db.executemany(
-                "UPDATE outbox SET state = 'posting', attempted_at = ? WHERE id = ?",
-                [(utc_text(now), row_id) for row_id in ids],
-            )
+            db.execute("SAVEPOINT claim")
+            claimed = 0
+            for row_id in unique:
+                cursor = db.execute(
+                    "UPDATE outbox SET state = 'posting', attempted_at = ? "
+                    "WHERE id = ? AND state IN ('pending', 'held')",
+                    (stamp, row_id),
+                )
+                claimed += cursor.rowcount
+            if claimed != len(unique):
+                db.execute("ROLLBACK TO claim")
+            db.execute("RELEASE claim")
+        return claimed == len(unique)
 
     def mark_posted(
         self,
