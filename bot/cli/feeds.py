@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
-from rich.table import Table
 
 from bot.cli.common import FAILED, OK, USAGE, err, load_config, out
 from bot.feeds_import import ImportReport, import_opml
@@ -97,22 +96,26 @@ def _progress() -> Iterator[Any]:
 
 
 def _print_report(report: ImportReport, file: str) -> None:
+    """One line per feed under its group (lines, not a table: addresses are long), then totals."""
     verb = "would add" if report.dry_run else "added"
     if report.added:
-        table = Table("name", "feed", "items", "categories", title=f"{verb} ({len(report.added)})")
+        out.print(f"[green]{verb}[/] ({len(report.added)}):")
         for added in report.added:
-            table.add_row(added.name, added.url, str(added.items), ", ".join(added.categories))
-        out.print(table)
+            folders = f"  [{escape(', '.join(added.categories))}]" if added.categories else ""
+            out.print(f"  {escape(added.name)}  {escape(added.url)}  {added.items} items{folders}")
     if report.skipped:
-        table = Table("feed", "title", "why", title=f"skipped ({len(report.skipped)})")
+        out.print(f"[yellow]skipped[/] ({len(report.skipped)}):")
         for skipped in report.skipped:
-            table.add_row(skipped.url, skipped.title, skipped.reason)
-        out.print(table)
+            out.print(
+                f"  {escape(skipped.url)}  {escape(repr(skipped.title))}: {escape(skipped.reason)}"
+            )
     if report.failed:
-        table = Table("feed", "title", "error", title=f"failed validation ({len(report.failed)})")
+        out.print(f"[red]failed validation[/] ({len(report.failed)}), not added:")
         for failed in report.failed:
-            table.add_row(failed.url, failed.title, f"{failed.error}; {failed.hint}")
-        out.print(table)
+            out.print(
+                f"  {escape(failed.url)}  {escape(repr(failed.title))}: "
+                f"{escape(failed.error)} ({escape(failed.hint)})"
+            )
     out.print(
         f"{report.outlines} feeds in the file: {len(report.added)} {verb}, "
         f"{len(report.skipped)} skipped, {len(report.failed)} failed validation"
