@@ -368,3 +368,26 @@ def test_feeds_import_of_an_unusable_file_exits_2_with_the_next_step(
     captured = capsys.readouterr()
     assert message in captured.err and "next step" in captured.err
     assert "Traceback" not in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "pipe"])
+def test_feeds_import_shows_progress_on_stderr_only_in_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    config_file: Path,
+    feed_server: FeedServer,
+    terminal: bool,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from bot.cli import feeds
+
+    stderr = io.StringIO()
+    monkeypatch.setattr(feeds, "err", Console(file=stderr, force_terminal=terminal))
+    urls = [(f"F{n}", feed_server.add(f"/f{n}.xml")) for n in range(3)]
+    opml = write_opml_file(config_file.parent / "subs.opml", *urls)
+    assert main(["feeds", "import", str(opml), "--config", str(config_file)]) == 0
+    assert ("checking feeds" in stderr.getvalue()) is terminal
+    assert "checking feeds" not in capsys.readouterr().out
