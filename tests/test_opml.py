@@ -316,6 +316,8 @@ def test_imported_feeds_are_scheduled_and_slack_imports_are_address_guarded(
         assert server.requests("/imported.xml") == []
     else:
         assert outcome.error is None and len(server.requests("/imported.xml")) == 1
+        polled = store.feed("imported")
+        assert polled is not None and polled.origin == "opml" and polled.last_ok is not None
     store.remove_feed("imported")
     sched.sync()
     assert sched.scheduler.get_job("feed:imported") is None
