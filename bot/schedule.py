@@ -7,7 +7,8 @@
     deliver         every `Timing.deliver_every` seconds: `deliver_once()`
     digest:<i>      one per `mode = "digest"` route: a cron at `route.at` in `route.timezone`
     prune           every `Timing.prune_every` seconds: stories older than `retention` go
-    sync            every `Timing.sync_every` seconds: feeds added/removed from Slack get/lose jobs
+    sync            every `Timing.sync_every` seconds: feeds added/removed from Slack or by an
+                    OPML import get/lose jobs (imported from Slack: address-guarded like Slack's)
 
 Every job is wrapped so that after `shutdown()` begins nothing new starts, and `shutdown`
 waits (up to a grace period) for the jobs in flight.
@@ -35,6 +36,7 @@ from bot.poller import FeedPoller, kv
 from bot.store import Store
 
 log = logging.getLogger("hubnews.schedule")
+ADDED = ("slack", "opml")  # store origins the sync job schedules besides the config's feeds
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,17 +155,15 @@ class Scheduler:
 
     # ------------------------------------------------------------------ feed jobs
     def sync(self) -> None:
-        """Give every enabled feed (config and Slack) a job; drop jobs of removed feeds."""
+        """Give every enabled feed (config, Slack, OPML) a job; drop jobs of removed feeds."""
         wanted: dict[str, Feed] = {f.name: f for f in self.config.feeds if f.enabled}
-        slack = {
-            s.name: Feed(s.name, s.url, interval=self.timing.slack_interval)
-            for s in self.store.feeds(origin="slack")
-            if s.name not in wanted
-        }
+        added = [s for o in ADDED for s in self.store.feeds(origin=o) if s.name not in wanted]
+        slack = {s.name: Feed(s.name, s.url, interval=self.timing.slack_interval) for s in added}
         for name in set(self.feeds) - set(wanted) - set(slack):
             if self.scheduler.get_job(f"feed:{name}"):
                 self.scheduler.remove_job(f"feed:{name}")
-        self.poller.guarded = set(slack)
+        # Imported by the operator's CLI (added_by unset), an OPML feed is trusted like config.
+        self.poller.guarded = {s.name for s in added if s.origin == "slack" or s.added_by}
         for name, feed in {**wanted, **slack}.items():
             known = self.feeds.get(name)
             self.feeds[name] = feed

@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from bot.cli import main
 from bot.query import parse_query
 
 from conftest import CORPUS, seed
+from fakes.feed_server import FeedServer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 CONTRACT = {
@@ -315,3 +317,135 @@ def test_poll_json_shows_why_a_new_feeds_backlog_is_held(
     held = [line for line in lines if line.get("held")]
     assert len(alerted) == 2 and len(held) >= 8
     assert all("first poll of wire" in line["held"] for line in held)
+
+
+# ---------------------------------------------------------------- feeds: list, OPML import/export
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer().start()
+    yield server
+    server.stop()
+
+
+def write_opml_file(path: Path, *urls: tuple[str, str]) -> Path:
+    outlines = "".join(f'<outline type="rss" text="{t}" xmlUrl="{u}"/>' for t, u in urls)
+    path.write_text(
+        f'<opml version="1.0"><head/><body><outline text="Imported">{outlines}</outline>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_feeds_without_a_subcommand_lists_configured_and_stored_feeds(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    from bot.store import Store
+
+    store = Store(config_file.parent / "hubnews.db")
+    store.add_feed("from-opml", "https://example.com/rss", origin="opml")
+    store.close()
+    assert main(["feeds", "--config", str(config_file)]) == 0
+    out = capsys.readouterr().out
+    assert "scmp-tech" in out and "scmp-china-policy" in out and "never polled" in out
+    assert "from-opml (opml)" in out
+
+
+def test_feeds_import_adds_valid_feeds_reports_the_rest_and_export_round_trips(
+    capsys: pytest.CaptureFixture[str], config_file: Path, feed_server: FeedServer
+) -> None:
+    from bot.opml import read_opml
+
+    good = feed_server.add("/good.xml", items=2)
+    opml = write_opml_file(
+        config_file.parent / "subs.opml",
+        ("Good", good),
+        ("Good again", good + "?utm_source=newsletter"),
+        ("Broken", feed_server.url("/gone.xml")),
+        ("Configured", str(SAMPLES / "scmp-tech.xml")),
+    )
+    code = main(["feeds", "import", str(opml), "--config", str(config_file)])
+    captured = capsys.readouterr()
+    assert code == 1  # one feed failed its check
+    assert "4 feeds in the file: 1 added, 2 skipped, 1 failed validation" in captured.out
+    assert "already configured as scmp-tech" in captured.out and "HTTP 404" in captured.out
+    assert "run `hubnews feeds import" in captured.err and "Traceback" not in captured.err
+
+    assert main(["feeds", "--config", str(config_file), "export"]) == 0
+    captured = capsys.readouterr()
+    exported = read_opml(captured.out.encode())  # stdout is the OPML document and nothing else
+    assert captured.err == ""
+    assert {(o.xml_url, o.categories) for o in exported} == {
+        (str(SAMPLES / "scmp-tech.xml"), ()),
+        (str(SAMPLES / "scmp-china-policy.xml"), ()),
+        (good, ("Imported",)),
+    }
+
+    again = config_file.parent / "again.opml"
+    again.write_text(captured.out, encoding="utf-8")
+    assert main(["feeds", "import", str(again), "--config", str(config_file)]) == 0
+    assert "3 feeds in the file: 0 added, 3 skipped, 0 failed" in capsys.readouterr().out
+
+
+def test_feeds_import_dry_run_changes_nothing(
+    capsys: pytest.CaptureFixture[str], config_file: Path, feed_server: FeedServer
+) -> None:
+    from bot.store import Store
+
+    opml = write_opml_file(config_file.parent / "subs.opml", ("A", feed_server.add("/a.xml")))
+    assert main(["feeds", "import", "--dry-run", str(opml), "--config", str(config_file)]) == 0
+    assert "1 would add" in capsys.readouterr().out
+    store = Store(config_file.parent / "hubnews.db")
+    assert store.feeds() == []
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        ("<opml><body><outline", "not well-formed XML"),
+        ("<rss version='2.0'><channel/></rss>", "not OPML"),
+        (
+            '<!DOCTYPE opml [<!ENTITY a "aaaa">]><opml><body>'
+            '<outline text="&a;" xmlUrl="https://example.com/rss"/></body></opml>',
+            "DTD",
+        ),
+    ],
+    ids=["missing", "malformed", "not-opml", "entities"],
+)
+def test_feeds_import_of_an_unusable_file_exits_2_with_the_next_step(
+    capsys: pytest.CaptureFixture[str], config_file: Path, content: str | None, message: str
+) -> None:
+    path = config_file.parent / "subs.opml"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert main(["feeds", "import", str(path), "--config", str(config_file)]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "next step" in captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "pipe"])
+def test_feeds_import_shows_progress_on_stderr_only_in_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    config_file: Path,
+    feed_server: FeedServer,
+    terminal: bool,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from bot.cli import feeds
+
+    stderr = io.StringIO()
+    monkeypatch.setattr(feeds, "err", Console(file=stderr, force_terminal=terminal))
+    urls = [(f"F{n}", feed_server.add(f"/f{n}.xml")) for n in range(3)]
+    opml = write_opml_file(config_file.parent / "subs.opml", *urls)
+    assert main(["feeds", "import", str(opml), "--config", str(config_file)]) == 0
+    assert ("checking feeds" in stderr.getvalue()) is terminal
+    assert "checking feeds" not in capsys.readouterr().out

@@ -17,6 +17,7 @@ from bot import __version__, logs
 from bot.cli.admin import cmd_backup, cmd_check, cmd_eval, cmd_feeds, cmd_run
 from bot.cli.common import EPILOG, FAILED, USAGE, err
 from bot.cli.demo import cmd_demo
+from bot.cli.feeds import cmd_feeds_export, cmd_feeds_import
 from bot.cli.poll import cmd_poll
 from bot.cli.search import cmd_search
 from bot.errors import ConfigError, HubnewsError
@@ -39,15 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $HUBNEWS_CONFIG, ./config/hubnews.toml, "
-        "or the built-in default)",
-    )
-    common.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    common = _common()
     parser = argparse.ArgumentParser(
         prog="hubnews",
         description="Tech-policy news for a Slack team: poll feeds, fold "
@@ -118,9 +111,38 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
 
     feeds = sub.add_parser(
-        "feeds", parents=[common], epilog=EPILOG, help="list feeds with their health"
+        "feeds",
+        parents=[common],
+        epilog=EPILOG,
+        help="list feeds with their health; import or export them as OPML",
+        description="With no subcommand: list feeds with their health.",
     )
     feeds.set_defaults(handler=cmd_feeds)
+    feeds_sub = feeds.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
+    # The options may also come after the subcommand; there they must not reset the
+    # values given before it, hence defaults suppressed.
+    inner = _common(suppress=True)
+    feeds_import = feeds_sub.add_parser(
+        "import",
+        parents=[inner],
+        help="add the feeds of an OPML file (each checked by one fetch)",
+        description="Add the feeds of an OPML file (Feedly, Inoreader or any reader's export). "
+        "Feeds already known or repeated in the file are skipped; each new one is fetched "
+        "once and added only if it parses. Exit codes: 0 the file was read and every new "
+        "feed added; 1 some feeds failed their check (not added); 2 usage error or a file "
+        "that is not readable OPML.",
+    )
+    feeds_import.add_argument("file", metavar="FILE.opml", help="the OPML file")
+    feeds_import.add_argument(
+        "--dry-run", action="store_true", help="check and report, add nothing"
+    )
+    feeds_import.set_defaults(handler=cmd_feeds_import)
+    feeds_export = feeds_sub.add_parser(
+        "export",
+        parents=[inner],
+        help="print every feed as OPML 2.0 on stdout (hubnews feeds export > feeds.opml)",
+    )
+    feeds_export.set_defaults(handler=cmd_feeds_export)
 
     run = sub.add_parser(
         "run",
@@ -184,6 +206,30 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("path", help="the new backup file (never overwritten)")
     backup.set_defaults(handler=cmd_backup)
     return parser
+
+
+def _common(*, suppress: bool = False) -> argparse.ArgumentParser:
+    """The options every command takes (`suppress`: no defaults, for nested subcommands)."""
+    none = argparse.SUPPRESS if suppress else None
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=none,
+        help="config file (default: $HUBNEWS_CONFIG, ./config/hubnews.toml, "
+        "or the built-in default)",
+    )
+    common.add_argument(
+        "--db", metavar="PATH", default=none, help="SQLite database (overrides the config)"
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="log debug detail",
+    )
+    return common
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +15,7 @@ from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
 class FeedStatus:
     name: str
     url: str
-    origin: str  # "config", "slack" or "cli"
+    origin: str  # "config", "slack", "cli" or "opml"
     enabled: bool
     title: str | None
     etag: str | None
@@ -26,6 +28,7 @@ class FeedStatus:
     disabled_reason: str | None
     next_poll: datetime | None
     added_by: str | None
+    categories: tuple[str, ...] = ()  # folders and categories from an OPML import
 
 
 class FeedsMixin(StoreBase):
@@ -43,6 +46,23 @@ class FeedsMixin(StoreBase):
         status = self.feed(name)
         assert status is not None
         return status
+
+    def add_feed(
+        self,
+        name: str,
+        url: str,
+        *,
+        origin: str,
+        added_by: str | None = None,
+        categories: Sequence[str] = (),
+    ) -> bool:
+        """Register a new feed; False (and nothing changed) when the name is taken."""
+        cursor = self._write(
+            "INSERT INTO feeds (name, url, origin, added_by, categories, created_at) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO NOTHING",
+            (name, url, origin, added_by, json.dumps(list(categories)), utc_text(now_utc())),
+        )
+        return cursor.rowcount > 0
 
     def feed(self, name: str) -> FeedStatus | None:
         row = self._one("SELECT * FROM feeds WHERE name = ?", (name,))
@@ -133,4 +153,5 @@ def _status(row: sqlite3.Row) -> FeedStatus:
         disabled_reason=row["disabled_reason"],
         next_poll=from_utc_text(row["next_poll"]),
         added_by=row["added_by"],
+        categories=tuple(json.loads(row["categories"] or "[]")),
     )
