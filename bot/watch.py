@@ -102,6 +102,7 @@ class Percolator:
         self._anchors: dict[Hashable, tuple[str, ...]] = {}
         self._index: dict[str, set[Hashable]] = {}
         self._order: dict[Hashable, int] = {}
+        self._sure: set[Hashable] = set()  # watches whose anchor alone decides: no verifying
         self._added = 0
         self._frequency = frequency
 
@@ -130,9 +131,18 @@ class Percolator:
         self._anchors[watch_id] = anchors
         self._order[watch_id] = self._added
         self._added += 1
+        if _anchor_decides(watch):
+            self._sure.add(watch_id)
         for key in anchors:
             self._index.setdefault(key, set()).add(watch_id)
         return watch
+
+    def reanchor(self, frequency: Mapping[str, float]) -> None:
+        """Pick every watch's anchors again from term frequencies (e.g. the store's vocabulary)."""
+        self._frequency = frequency
+        watches, order = list(self.watches.items()), dict(self._order)
+        for watch_id, watch in sorted(watches, key=lambda item: order[item[0]]):
+            self.add(watch_id, watch.query)
 
     def remove(self, watch_id: Hashable) -> bool:
         if self.watches.pop(watch_id, None) is None:
@@ -143,6 +153,7 @@ class Percolator:
             if not ids:
                 del self._index[key]
         del self._order[watch_id]
+        self._sure.discard(watch_id)
         return True
 
     def terms(self, story: Story) -> StoryTerms:
@@ -153,18 +164,20 @@ class Percolator:
         terms = story if isinstance(story, StoryTerms) else self.terms(story)
         index = self._index
         candidates: set[Hashable] = set()
-        for key in terms.keys():
+        for key in terms.index_keys():
             found = index.get(key)
             if found:
                 candidates |= found
-        fired = [w for w in candidates if self.watches[w].matches(terms)]
+        sure, watches = self._sure, self.watches
+        fired = [w for w in candidates if w in sure or watches[w].matches(terms)]
         return sorted(fired, key=self._order.__getitem__)
 
     def candidates(self, terms: StoryTerms) -> int:
         """How many watches a story reaches through the index (for the benchmark)."""
-        return len(set().union(*(self._index.get(k, ()) for k in terms.keys())))
+        return len(set().union(*(self._index.get(k, ()) for k in terms.index_keys())))
 
     def _alternative(self, text: str) -> Alternative:
+        """A word or phrase as FTS5 parts: its latin phrase, each CJK run as bigrams."""
         parts: list[Part] = []
         latin = _CJK_RUN.sub(" ", text).split()
         if latin:
@@ -196,3 +209,20 @@ class Percolator:
             return tuple(sorted(watch.tags))
         keys = set().union(*map(pattern_keys, watch.query.sources))  # ... or per-source ones
         return tuple(sorted(keys))
+
+
+def _anchor_decides(watch: Watch) -> bool:
+    """One group of single latin tokens and no filters: the anchors are the whole watch.
+
+    (A CJK bigram may also stand alone in the title or body, where search would not see it, so
+    CJK anchors are always verified.)
+    """
+    return (
+        len(watch.groups) == 1
+        and not watch.tags
+        and not watch.query.sources
+        and all(
+            len(alt) == 1 and len(alt[0][0]) == 1 and alt[0][1] == TEXT_COLUMNS
+            for alt in watch.groups[0]
+        )
+    )

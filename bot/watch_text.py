@@ -1,16 +1,19 @@
 """Stories and watch phrases as search sees them: FTS5's own tokens, positions and facets.
 
 A watch must fire exactly when `/hubnews` would find the story, so the text is not tokenised by
-an imitation: it goes through SQLite's FTS5 tokenizer itself (`porter unicode61
-remove_diacritics 2`, the store's) on a private in-memory table, with the same three columns
-the store writes (title, body, CJK bigrams of both) and read back through `fts5vocab`. A story
-costs one insert, one read and one delete (~0.3 ms for a BBC article); phrase tokens are cached.
+an imitation: every chunk of text goes through SQLite's FTS5 tokenizer itself (`porter unicode61
+remove_diacritics 2`, the store's) on a private in-memory table, read back through `fts5vocab`,
+with the same three columns the store writes (title, body, CJK bigrams of both). To keep a
+story cheap, its text is first cut at characters FTS5 itself confirmed to be separators (tried
+one by one when the tokenizer is made), and each distinct chunk ("Subsidies", "café's") is
+tokenised once and cached; FTS5 splits text at separators, so the result is the same.
 
 Positions are `column * _SPAN + offset`, so a phrase never runs from the title into the body.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -22,8 +25,22 @@ from bot.story import Story
 TITLE, BODY, CJK = 0, 1, 2
 TEXT_COLUMNS = frozenset({TITLE, BODY})
 _SPAN = 1 << 32
-_COLUMNS = {"title": TITLE, "body": BODY, "cjk": CJK}
 _CACHE_LIMIT = 200_000
+_SEPARATOR_CANDIDATES = "".join(
+    chr(c)
+    for block in (
+        (0x09, 0x7F),
+        (0xA0, 0xC0),
+        (0xD7, 0xD8),
+        (0xF7, 0xF8),
+        (0x2000, 0x2070),
+        (0x20A0, 0x20C1),
+        (0x3000, 0x3004),
+        (0xFF01, 0xFF10),
+    )
+    for c in range(*block)
+    if not chr(c).isalnum()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +51,7 @@ class StoryTerms:
     positions: dict[str, frozenset[int]]
     facets: frozenset[str]  # tag_key(...) of each tag, source_keys(...) of the story
 
-    def keys(self) -> set[str]:
+    def index_keys(self) -> set[str]:
         return self.positions.keys() | self.facets
 
     def has_phrase(self, tokens: tuple[str, ...], columns: frozenset[int]) -> bool:
@@ -62,44 +79,53 @@ class Tokenizer:
     def __init__(self) -> None:
         self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._db.execute(
-            "CREATE VIRTUAL TABLE t USING fts5(title, body, cjk, "
+            "CREATE VIRTUAL TABLE t USING fts5(text, "
             "tokenize = 'porter unicode61 remove_diacritics 2')"
         )
         self._db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
         self._lock = threading.Lock()
-        self._phrases: dict[str, tuple[str, ...]] = {}
-
-    def _instances(self, title: str, body: str, cjk: str) -> list[tuple[str, str, int]]:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO t (rowid, title, body, cjk) VALUES (1, ?, ?, ?)", (title, body, cjk)
-            )
-            try:
-                return self._db.execute("SELECT term, col, offset FROM v").fetchall()
-            finally:
-                self._db.execute("DELETE FROM t WHERE rowid = 1")
+        self._cache: dict[str, tuple[str, ...]] = {}
+        separators = [c for c in _SEPARATOR_CANDIDATES if self.phrase(f"a{c}b") == ("a", "b")]
+        self._chunk = re.compile("[^" + "".join(map(re.escape, separators)) + "]+")
 
     def phrase(self, text: str) -> tuple[str, ...]:
-        """The tokens FTS5 makes of a quoted phrase, in order ("Subsidies" -> ("subsidi",))."""
-        found = self._phrases.get(text)
+        """The tokens FTS5 makes of a text, in order ("Subsidies" -> ("subsidi",)); cached."""
+        found = self._cache.get(text)
         if found is None:
-            rows = sorted(self._instances(text, "", ""), key=lambda row: row[2])
-            found = tuple(term for term, _, _ in rows)
-            if len(self._phrases) >= _CACHE_LIMIT:
-                self._phrases.clear()
-            self._phrases[text] = found
+            with self._lock:
+                self._db.execute("INSERT INTO t (rowid, text) VALUES (1, ?)", (text,))
+                try:
+                    rows = self._db.execute("SELECT term, offset FROM v").fetchall()
+                finally:
+                    self._db.execute("DELETE FROM t WHERE rowid = 1")
+            found = tuple(term for term, _ in sorted(rows, key=lambda row: row[1]))
+            if len(self._cache) >= _CACHE_LIMIT:  # bounded, for a long-running bot
+                self._cache.clear()
+            self._cache[text] = found
+        return found
+
+    def tokens(self, text: str) -> list[str]:
+        """FTS5's tokens of a long text: cut at separators, each chunk tokenised once."""
+        found: list[str] = []
+        cache = self._cache
+        for chunk in self._chunk.findall(text):
+            tokens = cache.get(chunk)
+            found.extend(self.phrase(chunk) if tokens is None else tokens)
         return found
 
     def story(self, story: Story) -> StoryTerms:
         positions: dict[str, set[int]] = {}
-        for term, col, offset in self._instances(
-            story.title, story.body, cjk_bigrams(f"{story.title}\n{story.body}")
-        ):
-            positions.setdefault(term, set()).add(_COLUMNS[col] * _SPAN + offset)
+        columns = (story.title, story.body, cjk_bigrams(f"{story.title}\n{story.body}"))
+        for column, text in enumerate(columns):
+            base = column * _SPAN
+            for offset, term in enumerate(self.tokens(text), base):
+                found = positions.get(term)
+                if found is None:
+                    positions[term] = {offset}
+                else:
+                    found.add(offset)
         facets = {self.tag_key(tag.id) for tag in story.tags} | source_keys(story)
-        return StoryTerms(
-            story, {t: frozenset(p) for t, p in positions.items()}, frozenset(facets)
-        )
+        return StoryTerms(story, {t: frozenset(p) for t, p in positions.items()}, frozenset(facets))
 
     def tag_key(self, tag: str) -> str:
         """A tag as search's facet token (case, '-' and '_' ignored, porter-stemmed)."""

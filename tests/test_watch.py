@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.query import MAX_LENGTH
 from bot.store import Store
 from bot.story import Source, Story, Tag
 from bot.watch import Percolator, compile_watch
+from bot.watch_text import Tokenizer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 
@@ -228,6 +230,45 @@ def test_anchor_is_the_rarest_group_given_frequencies() -> None:
     assert percolator._anchors["w"] == ("shenzhen",)
 
 
+def test_reanchor_moves_watches_to_their_rarer_words() -> None:
+    percolator = Percolator()
+    percolator.add("w", "chips Shenzhen")
+    percolator.add("v", "subsidies")
+    assert percolator._anchors["w"] == ("shenzhen",)  # the longer word, without statistics
+    percolator.reanchor({"chip": 3, "shenzhen": 900})
+    assert percolator._anchors["w"] == ("chip",)
+    assert list(percolator.watches) == ["w", "v"]
+    assert percolator.match(story("Shenzhen chips")) == ["w"]
+
+
+def fts5_tokens(texts: list[str]) -> list[list[str]]:
+    """The store's tokenizer, run by SQLite on a table like the store's."""
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE VIRTUAL TABLE f USING fts5(x, tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(f, 'instance')")
+    db.executemany("INSERT INTO f (rowid, x) VALUES (?, ?)", enumerate(texts, 1))
+    found: list[list[str]] = [[] for _ in texts]
+    for term, doc in db.execute("SELECT term, doc FROM v ORDER BY doc, offset"):
+        found[doc - 1].append(term)
+    db.close()
+    return found
+
+
+def test_chunked_tokens_equal_fts5s_on_real_text(corpus: Path) -> None:
+    texts = [f"{s.title}\n{s.body}" for s in real_stories(corpus)]
+    tokenizer = Tokenizer()
+    assert [tokenizer.tokens(t) for t in texts] == fts5_tokens(texts)
+
+
+@given(st.lists(st.text(max_size=80), min_size=1, max_size=20))
+@settings(max_examples=100, deadline=None)
+def test_chunked_tokens_equal_fts5s_on_any_text(texts: list[str]) -> None:
+    tokenizer = Tokenizer()
+    assert [tokenizer.tokens(t) for t in texts] == fts5_tokens(texts)
+
+
 # --- agreement with the store's search ---------------------------------------------------------
 
 TAGS = ["ai", "industrial-policy", "trade", "semiconductors"]
@@ -241,7 +282,11 @@ CHINESE = [
 def real_stories(corpus_dir: Path | None) -> list[Story]:
     found: list[Story] = []
     for path in sorted(SAMPLES.glob("*.xml")):
-        parsed = parse(Fetched(url=f"https://{path.stem}.example/", status=200, body=path.read_bytes()), path.stem, path.stem)
+        parsed = parse(
+            Fetched(url=f"https://{path.stem}.example/", status=200, body=path.read_bytes()),
+            path.stem,
+            path.stem,
+        )
         found.extend(parsed.stories[:25])
     for i, (title, body) in enumerate(CHINESE):
         found.append(story(title, body, key=f"zh{i}", feed="xinhua", domain="news.cn"))
@@ -251,7 +296,13 @@ def real_stories(corpus_dir: Path | None) -> list[Story]:
                 if i % 40 == 0:
                     item = json.loads(line)
                     found.append(
-                        story(item["title"], item["body"], key=f"bbc{i}", feed="bbc", domain="bbc.co.uk")
+                        story(
+                            item["title"],
+                            item["body"],
+                            key=f"bbc{i}",
+                            feed="bbc",
+                            domain="bbc.co.uk",
+                        )
                     )
     rng = random.Random(14)
     unique = {s.key: s for s in found}
