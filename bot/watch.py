@@ -15,6 +15,7 @@ store knows clusters): `match` answers for one story.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -105,6 +106,7 @@ class Percolator:
         self._sure: set[Hashable] = set()  # watches whose anchor alone decides: no verifying
         self._added = 0
         self._frequency = frequency
+        self._lock = threading.RLock()  # ingest may match while a Slack command adds a watch
 
     def __len__(self) -> int:
         return len(self.watches)
@@ -125,6 +127,11 @@ class Percolator:
 
     def add(self, watch_id: Hashable, query: Query | str) -> Watch:
         watch = self.compile(query)
+        with self._lock:
+            self._add(watch_id, watch)
+        return watch
+
+    def _add(self, watch_id: Hashable, watch: Watch) -> None:
         self.remove(watch_id)
         anchors = self._pick_anchors(watch)
         self.watches[watch_id] = watch
@@ -135,26 +142,27 @@ class Percolator:
             self._sure.add(watch_id)
         for key in anchors:
             self._index.setdefault(key, set()).add(watch_id)
-        return watch
 
     def reanchor(self, frequency: Mapping[str, float]) -> None:
         """Pick every watch's anchors again from term frequencies (e.g. the store's vocabulary)."""
-        self._frequency = frequency
-        watches, order = list(self.watches.items()), dict(self._order)
-        for watch_id, watch in sorted(watches, key=lambda item: order[item[0]]):
-            self.add(watch_id, watch.query)
+        with self._lock:
+            self._frequency = frequency
+            watches, order = list(self.watches.items()), dict(self._order)
+            for watch_id, watch in sorted(watches, key=lambda item: order[item[0]]):
+                self._add(watch_id, watch)
 
     def remove(self, watch_id: Hashable) -> bool:
-        if self.watches.pop(watch_id, None) is None:
-            return False
-        for key in self._anchors.pop(watch_id):
-            ids = self._index[key]
-            ids.discard(watch_id)
-            if not ids:
-                del self._index[key]
-        del self._order[watch_id]
-        self._sure.discard(watch_id)
-        return True
+        with self._lock:
+            if self.watches.pop(watch_id, None) is None:
+                return False
+            for key in self._anchors.pop(watch_id):
+                ids = self._index[key]
+                ids.discard(watch_id)
+                if not ids:
+                    del self._index[key]
+            del self._order[watch_id]
+            self._sure.discard(watch_id)
+            return True
 
     def terms(self, story: Story) -> StoryTerms:
         return self.tokenizer.story(story)
@@ -164,13 +172,14 @@ class Percolator:
         terms = story if isinstance(story, StoryTerms) else self.terms(story)
         index = self._index
         candidates: set[Hashable] = set()
-        for key in terms.index_keys():
-            found = index.get(key)
-            if found:
-                candidates |= found
-        sure, watches = self._sure, self.watches
-        fired = [w for w in candidates if w in sure or watches[w].matches(terms)]
-        return sorted(fired, key=self._order.__getitem__)
+        with self._lock:
+            for key in terms.index_keys():
+                found = index.get(key)
+                if found:
+                    candidates |= found
+            sure, watches = self._sure, self.watches
+            fired = [w for w in candidates if w in sure or watches[w].matches(terms)]
+            return sorted(fired, key=self._order.__getitem__)
 
     def candidates(self, terms: StoryTerms) -> int:
         """How many watches a story reaches through the index (for the benchmark)."""
