@@ -29,6 +29,15 @@ from bot.watch_text import CJK, TEXT_COLUMNS, StoryTerms, Tokenizer, pattern_key
 MAX_ALIASES = 16  # alternatives per word after alias expansion
 _EXAMPLE = 'e.g. /hubnews watch Yizhuang OR "Beijing E-Town" tag:ai'
 _CJK_COLUMN = frozenset({CJK})
+# Without term statistics, these (English function words and news verbs, as porter stems) are
+# never an anchor when the watch has anything else: "the OSI" is indexed under "osi".
+_COMMON_STEMS = (
+    "a about after all also an and ani ar as at be been but by can could do for from ha had have "
+    "he her hi i if in into is it last more most mr new no not now of on or other our out over s "
+    "sai said she so some than that the thei their them there thi those to two up us wa we were "
+    "what when which who will with would year you"
+)
+_COMMON = frozenset(_COMMON_STEMS.split())
 
 Part = tuple[tuple[str, ...], frozenset[int]]  # phrase tokens, the columns they may sit in
 Alternative = tuple[Part, ...]  # all parts must match
@@ -200,8 +209,10 @@ class Percolator:
     def _cost(self, token: str) -> float:
         if self._frequency is not None:
             return 1.0 + self._frequency.get(token, 0)
+        if token in _COMMON:
+            return 1.0
         weight = 4 if _CJK_RUN.match(token) else 1  # a CJK bigram is about as rare as 4 letters
-        return 1.0 / (weight * len(token))
+        return 1.0 / (1 + weight * len(token))
 
     def _pick_anchors(self, watch: Watch) -> tuple[str, ...]:
         best: tuple[float, tuple[str, ...]] | None = None

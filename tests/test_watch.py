@@ -224,6 +224,22 @@ def test_the_index_reaches_only_watches_whose_anchor_the_story_holds() -> None:
     assert percolator.match(terms) == ["tagged"]
 
 
+@pytest.mark.parametrize(
+    ("query", "anchors"),
+    [
+        ('"the OSI"', ("osi",)),  # a function word is never the anchor when there is another
+        ('"the the"', ("the",)),  # ... but a watch of nothing else still gets one
+        ("chips Shenzhen", ("shenzhen",)),  # without statistics, the longer word
+        ("chips OR 芯片", ("chip", "芯片")),  # an OR group: one anchor per alternative
+        ("tag:ai source:scmp.com", ("\x00tag:tai",)),  # no words: the tag bucket
+    ],
+)
+def test_default_anchors(query: str, anchors: tuple[str, ...]) -> None:
+    percolator = Percolator()
+    percolator.add("w", query)
+    assert percolator._anchors["w"] == anchors
+
+
 def test_anchor_is_the_rarest_group_given_frequencies() -> None:
     percolator = Percolator(frequency={"chip": 900, "shenzhen": 3})
     percolator.add("w", "chips Shenzhen")
