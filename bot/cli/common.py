@@ -8,8 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from bot import config
+from bot.text import for_terminal
 
 OK, FAILED, USAGE = 0, 1, 2
 out = Console(highlight=False, soft_wrap=True)
@@ -19,6 +21,12 @@ EPILOG = (
     "exit codes: 0 success; 1 something failed (poll: at least one feed failed, each "
     "reported on stderr); 2 usage or configuration error"
 )
+
+
+def safe(text: object) -> str:
+    """Third-party text (feeds, Slack, error messages quoting them) ready for `Console.print`:
+    no escape sequences, control or bidi-override characters, and rich markup escaped."""
+    return escape(for_terminal(text))
 
 
 def load_config(args: argparse.Namespace) -> config.Config:

@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from bot import config
-from bot.cli.common import FAILED, OK, err, load_config, out
+from bot.cli.common import FAILED, OK, err, load_config, out, safe
 from bot.errors import ConfigError
 from bot.pipeline import Outcome, Pipeline, Processed
 from bot.store import Store
@@ -54,14 +52,12 @@ def report_outcome(outcome: Outcome, as_json: bool) -> int:
     name = outcome.feed.name
     if outcome.error:
         err.print(
-            f"[red]feed {escape(name)} failed:[/] {escape(outcome.error.message)}"
-            + (f" — {escape(outcome.error.hint)}" if outcome.error.hint else "")
+            f"[red]feed {safe(name)} failed:[/] {safe(outcome.error.message)}"
+            + (f" — {safe(outcome.error.hint)}" if outcome.error.hint else "")
         )
         return 1
     if outcome.problem:
-        err.print(
-            f"[yellow]feed {escape(name)} parsed with a problem:[/] {escape(outcome.problem)}"
-        )
+        err.print(f"[yellow]feed {safe(name)} parsed with a problem:[/] {safe(outcome.problem)}")
     if as_json:
         for processed in outcome.stories:
             sys.stdout.write(json.dumps(story_json(processed), ensure_ascii=False) + "\n")
@@ -77,7 +73,7 @@ def report_outcome(outcome: Outcome, as_json: bool) -> int:
                 f"{alerts} alerts"
             )
         )
-        out.print(f"[bold]{escape(name)}[/]: {state}")
+        out.print(f"[bold]{safe(name)}[/]: {state}")
     return 0
 
 
