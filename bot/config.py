@@ -29,6 +29,7 @@ BUNDLED = resources.files("bot._config")
 ENV_CONFIG = "HUBNEWS_CONFIG"  # the config file to use when --config is not given
 ENV_DB = "HUBNEWS_DB"  # overrides `database` (containers put it on the /data volume)
 
+MAX_DURATION = timedelta(days=36525)  # 100 years
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
@@ -137,12 +138,21 @@ def redacted(value: str | None) -> str:
 # ---------------------------------------------------------------- conversions
 
 
+class DurationRange(ValueError):
+    """A well-formed duration longer than `MAX_DURATION`."""
+
+
 def parse_duration(text: str) -> timedelta:
-    """'30s', '5m', '1h', '2d', '1w' -> timedelta; ValueError with the accepted forms."""
+    """'30s', '5m', '1h', '2d', '1w' -> timedelta; ValueError with the accepted forms.
+
+    At most `MAX_DURATION` (100 years): a longer one is a typo, and past timedelta's range."""
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f'"{text}" is not a duration; write it like "30s", "15m", "1h" or "7d"')
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if not seconds <= MAX_DURATION.total_seconds():  # also catches inf from "9" * 400
+        raise DurationRange(f'"{text}" is longer than {MAX_DURATION.days} days')
+    return timedelta(seconds=seconds)
 
 
 def parse_size(value: object) -> int:

@@ -418,3 +418,22 @@ def test_terminal_sink_prints_no_escape_sequences() -> None:
         store.close()
     _assert_clean(out.getvalue())
     assert out.getvalue().count("\n") == 3
+
+
+@pytest.mark.parametrize(
+    "date_filter",
+    [
+        "since:99999-01-01",
+        "before:0000-00-00",
+        "since:1e400",
+        "since:99999999999d",
+        "since:0001-01-01T00:00+01:00",
+    ],
+)
+def test_search_with_an_out_of_range_date_exits_1_with_the_next_step(
+    capsys: pytest.CaptureFixture[str], config_file: Path, date_filter: str
+) -> None:
+    assert main(["search", "chips", date_filter, "--config", str(config_file)]) == 1
+    err = capsys.readouterr().err
+    assert "error:" in err and "next step:" in err and "2020-11-01" in err
+    assert "Traceback" not in err and "Overflow" not in err
