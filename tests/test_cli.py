@@ -437,3 +437,53 @@ def test_search_with_an_out_of_range_date_exits_1_with_the_next_step(
     err = capsys.readouterr().err
     assert "error:" in err and "next step:" in err and "2020-11-01" in err
     assert "Traceback" not in err and "Overflow" not in err
+
+
+# ---------------------------------------------------------------- database location (row 19)
+
+
+def _no_database_config(tmp_path: Path) -> tuple[Path, Path]:
+    folder, cwd = tmp_path / "conf", tmp_path / "cwd"
+    folder.mkdir()
+    cwd.mkdir()
+    path = folder / "hubnews.toml"
+    path.write_text(f'[[feeds]]\nname = "scmp-tech"\nurl = "{SAMPLES / "scmp-tech.xml"}"\n')
+    return path, cwd
+
+
+def test_without_a_database_key_the_file_lands_beside_the_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file, cwd = _no_database_config(tmp_path)
+    monkeypatch.chdir(cwd)
+    assert main(["poll", "--once", "--config", str(config_file)]) == 0
+    assert (config_file.parent / "hubnews.db").is_file()
+    assert list(cwd.iterdir()) == []
+
+
+def test_dry_run_never_creates_a_database_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file, cwd = _no_database_config(tmp_path)
+    monkeypatch.chdir(cwd)
+    code, lines, _ = poll_json(capsys, "--dry-run", "--config", str(config_file))
+    assert code == 0 and len(lines) == 1
+    assert sorted(p.name for p in config_file.parent.iterdir()) == ["hubnews.toml"]
+    assert list(cwd.iterdir()) == []
+
+
+def test_dry_run_reads_an_existing_database_without_touching_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file, cwd = _no_database_config(tmp_path)
+    monkeypatch.chdir(cwd)
+    assert main(["poll", "--once", "--config", str(config_file)]) == 0
+    capsys.readouterr()
+    database = config_file.parent / "hubnews.db"
+    files = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config_file.parent.iterdir()}
+    code, lines, _ = poll_json(
+        capsys, "--dry-run", "--config", str(config_file), "--feed", str(SAMPLES / "scmp-tech.xml")
+    )
+    assert code == 0 and [line["new"] for line in lines] == [False]  # it read what is stored
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config_file.parent.iterdir()}
+    assert after == files and database.name in after

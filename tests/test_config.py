@@ -335,3 +335,18 @@ def test_cli_exits_2_with_one_clear_line_per_bad_value(
     assert error.startswith("error: ") and str(path) in error and "`" in error
     assert next_step.startswith("next step: ")
     assert captured.out == ""
+
+
+def test_default_database_lies_beside_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cfg = config.load(write(folder, "[[feeds]]\nurl = 'https://a.example/feed'\n"), environ={})
+    assert cfg.database == folder / "hubnews.db"
+    assert config.load(None, environ={}).database == elsewhere / "hubnews.db"  # built-in config
+    overridden = config.load(write(folder, ""), environ={"HUBNEWS_DB": "/data/h.db"})
+    assert overridden.database == Path("/data/h.db")

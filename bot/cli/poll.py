@@ -24,7 +24,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         raise ConfigError(
             "no feeds to poll", hint="add [[feeds]] to the config or pass --feed URL_OR_PATH"
         )
-    store = Store(cfg.database)
+    store = open_store(cfg.database, dry_run=args.dry_run)
     pipeline = Pipeline(cfg, store, dry_run=args.dry_run, report_known=True)
     failed = 0
     try:
@@ -35,6 +35,17 @@ def cmd_poll(args: argparse.Namespace) -> int:
         pipeline.close()
         store.close()
     return FAILED if failed else OK
+
+
+def open_store(database: Path, *, dry_run: bool) -> Store:
+    """The store to poll into. A dry run never creates or changes a file: it reads an existing
+    database read-only (to dedup against what it holds) or, when there is none, works in memory.
+    """
+    if not dry_run:
+        return Store(database)
+    if not Path(database).exists():
+        return Store()
+    return Store(database, read_only=True)
 
 
 def _feeds(cfg: config.Config, given: list[str]) -> list[config.Feed]:
