@@ -230,6 +230,11 @@ def _clock(text: str) -> time:
 # ---------------------------------------------------------------- loading
 
 
+def _one_line(text: str) -> str:
+    """A value quoted in a message, with newlines and other controls shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class _Reader:
     """Reads one TOML document, turning each problem into a ConfigError that names the spot."""
 
@@ -240,7 +245,7 @@ class _Reader:
 
     def fail(self, where: str, problem: str, fix: str, line: int | None = None) -> ConfigError:
         spot = f"{self.label}, line {line}" if line else self.label
-        return ConfigError(f"{spot}: `{where}`: {problem}", hint=fix)
+        return ConfigError(f"{spot}: `{_one_line(where)}`: {_one_line(problem)}", hint=fix)
 
     def line_of(self, key: str, table: str | None = None, index: int = 0) -> int | None:
         """Best-effort line number of `key` (in the index-th [[table]] when given)."""

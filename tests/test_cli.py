@@ -487,3 +487,27 @@ def test_dry_run_reads_an_existing_database_without_touching_it(
     assert code == 0 and [line["new"] for line in lines] == [False]  # it read what is stored
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config_file.parent.iterdir()}
     assert after == files and database.name in after
+
+
+def test_dry_run_on_a_database_from_an_older_hubnews_says_to_upgrade_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    database = tmp_path / "old.db"
+    old = sqlite3.connect(database)
+    old.execute("PRAGMA user_version = 1")
+    old.close()
+    before = database.read_bytes()
+    code = main(
+        [
+            "poll",
+            "--once",
+            "--dry-run",
+            "--db",
+            str(database),
+            "--feed",
+            str(SAMPLES / "scmp-tech.xml"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "older hubnews" in err and "without --dry-run" in err
+    assert "Traceback" not in err and database.read_bytes() == before

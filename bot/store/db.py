@@ -49,6 +49,12 @@ def connect(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA synchronous = NORMAL")
         if not read_only:
             migrate(conn)
+        elif conn.execute("PRAGMA user_version").fetchone()[0] < len(migrations()):
+            conn.close()
+            raise StoreError(
+                f"{target} was written by an older hubnews and cannot be upgraded read-only",
+                hint="run it once without --dry-run (hubnews poll --once) to upgrade it",
+            )
         return conn
     except sqlite3.DatabaseError as exc:
         raise describe(exc, target) from None
