@@ -265,7 +265,9 @@ def test_eval_feedback_reports_agreement_with_verdicts(
 
 # ---------------------------------------------------------------- hostile feed text (row 14)
 
-HOSTILE_TITLE = "Chips [/x] [bold red]boom \x1b]0;pwned\x07\x1b[2J \u202eevil\u202c \x9b31m end"
+HOSTILE_TITLE = (
+    "Chips [/x] [bold red]boom :red_circle: \x1b]0;pwned\x07\x1b[2J \u202eevil\u202c \x9b31m end"
+)
 HOSTILE_SOURCE = "Feed [/x] \x1b[31mred\x1b[0m \u2067iso\u2069"
 FORBIDDEN = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u2067", "\u2069")
 
@@ -344,6 +346,8 @@ def test_every_command_prints_hostile_feed_text_inertly(
         return
     _assert_clean(shown)
     assert "[/x]" in shown  # shown as text, not taken for markup
+    if command == ["search", "chips"]:
+        assert ":red_circle:" in shown  # nor for an emoji code
 
 
 def test_demo_alert_and_folded_copy_print_hostile_text_inertly(

@@ -14,8 +14,9 @@ from bot import config
 from bot.text import for_terminal
 
 OK, FAILED, USAGE = 0, 1, 2
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: a feed title's ":warning:" is text, not an emoji code
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 EPILOG = (
     "exit codes: 0 success; 1 something failed (poll: at least one feed failed, each "
