@@ -8,6 +8,7 @@ where it can be found, and the fix. Nothing else in hubnews reads the file or `S
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -29,10 +30,37 @@ BUNDLED = resources.files("bot._config")
 ENV_CONFIG = "HUBNEWS_CONFIG"  # the config file to use when --config is not given
 ENV_DB = "HUBNEWS_DB"  # overrides `database` (containers put it on the /data volume)
 
+MAX_DURATION = timedelta(days=36525)  # 100 years
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
 _SIZES = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+DAY = 86400.0
+# Sane bounds (lowest, highest) for every number in the file; durations in seconds, sizes in
+# bytes. Keys not listed here fall back to the bounds of their kind (`_KIND_BOUNDS`).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "alert_max_age": (60, MAX_DURATION.total_seconds()),
+    "retention": (DAY, MAX_DURATION.total_seconds()),  # "0s" would prune every story at once
+    "feeds.interval": (1, 30 * DAY),
+    "dedup.window": (3600, 10 * 365 * DAY),
+    "dedup.new_facts": (1, 1000),  # counts; every other dedup threshold is a fraction
+    "dedup.lead_facts": (1, 1000),
+    "limits.max_bytes": (1024, 2**30),
+    "limits.connect_timeout": (0.01, 3600),
+    "limits.read_timeout": (0.01, 3600),
+    "limits.deadline": (0.01, 3600),  # nan or 0 would disable (or trip) the fetch deadline
+    "limits.post_interval": (0, 3600),
+    "limits.retry_backoff": (0.01, DAY),
+    "limits.hold_retry": (1, 7 * DAY),
+    "limits.max_redirects": (1, 30),
+    "limits.concurrency": (1, 1024),
+    "limits.per_host": (1, 256),
+    "limits.max_failures": (1, 10_000),
+    "limits.flood": (1, 10_000),
+    "limits.max_attempts": (1, 1000),
+    "limits.thread_cap": (1, 10_000),
+}
+_KIND_BOUNDS = {"seconds": (0.001, 7 * DAY), "count": (1, 10**6), "fraction": (0.0, 1.0)}
 _TOKEN_VALUE = re.compile(r"^xox[abpre]-|^xapp-")
 _SECRET_KEY = re.compile(r"token|secret|password", re.IGNORECASE)
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$")
@@ -140,12 +168,21 @@ def redacted(value: str | None) -> str:
 # ---------------------------------------------------------------- conversions
 
 
+class DurationRange(ValueError):
+    """A well-formed duration longer than `MAX_DURATION`."""
+
+
 def parse_duration(text: str) -> timedelta:
-    """'30s', '5m', '1h', '2d', '1w' -> timedelta; ValueError with the accepted forms."""
+    """'30s', '5m', '1h', '2d', '1w' -> timedelta; ValueError with the accepted forms.
+
+    At most `MAX_DURATION` (100 years): a longer one is a typo, and past timedelta's range."""
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f'"{text}" is not a duration; write it like "30s", "15m", "1h" or "7d"')
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if not seconds <= MAX_DURATION.total_seconds():  # also catches inf from "9" * 400
+        raise DurationRange(f'"{text}" is longer than {MAX_DURATION.days} days')
+    return timedelta(seconds=seconds)
 
 
 def parse_size(value: object) -> int:
@@ -154,7 +191,36 @@ def parse_size(value: object) -> int:
     match = _SIZE.match(str(value))
     if not match:
         raise ValueError(f'"{value}" is not a size; write it like "15MiB", "512KiB" or 1048576')
-    return int(float(match.group(1)) * _SIZES[(match.group(2) or "b").lower()])
+    size = float(match.group(1)) * _SIZES[(match.group(2) or "b").lower()]
+    if not math.isfinite(size) or size >= 2**62:
+        raise ValueError(f'"{value}" is far too large a size; write it like "15MiB"')
+    return int(size)
+
+
+def _span(seconds: float) -> str:
+    """Seconds as the config writes them: 86400 -> "1d", 90 -> "90s", 0.5 -> "0.5s"."""
+    for unit in ("w", "d", "h", "m"):
+        size = _UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def _bytes(size: float) -> str:
+    for unit in ("GiB", "MiB", "KiB"):
+        scale = _SIZES[unit.lower()]
+        if size >= scale and size % scale == 0:
+            return f"{size / scale:g}{unit}"
+    return f"{size:g}B"
+
+
+def _timezone(name: str) -> str:
+    try:
+        return ZoneInfo(name).key
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder: OSError
+        raise ValueError(
+            f'"{name}" is not a time zone; use an IANA name such as "Europe/London" or "UTC"'
+        ) from None
 
 
 def _clock(text: str) -> time:
@@ -167,6 +233,11 @@ def _clock(text: str) -> time:
 # ---------------------------------------------------------------- loading
 
 
+def _one_line(text: str) -> str:
+    """A value quoted in a message, with newlines and other controls shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class _Reader:
     """Reads one TOML document, turning each problem into a ConfigError that names the spot."""
 
@@ -177,7 +248,7 @@ class _Reader:
 
     def fail(self, where: str, problem: str, fix: str, line: int | None = None) -> ConfigError:
         spot = f"{self.label}, line {line}" if line else self.label
-        return ConfigError(f"{spot}: `{where}`: {problem}", hint=fix)
+        return ConfigError(f"{spot}: `{_one_line(where)}`: {_one_line(problem)}", hint=fix)
 
     def line_of(self, key: str, table: str | None = None, index: int = 0) -> int | None:
         """Best-effort line number of `key` (in the index-th [[table]] when given)."""
@@ -249,6 +320,13 @@ class _Reader:
                 )
             return default
         value = data[key]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(
+                f"{where}{key}",
+                f"{value} is not a finite number",
+                "write a plain number such as 0.5 or 30",
+                self.line_of(key, table, index),
+            )
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             names = (
                 kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
@@ -263,11 +341,62 @@ class _Reader:
             return value
         try:
             return convert(value)
-        except (ValueError, ZoneInfoNotFoundError) as exc:
+        except ValueError as exc:
             problem = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
             raise self.fail(
                 f"{where}{key}", problem, "fix the value", self.line_of(key, table, index)
             ) from None
+
+    def bounded(
+        self,
+        value: float,
+        name: str,
+        kind: str,
+        table: str | None = None,
+        index: int = 0,
+        show: Callable[[float], str] = lambda v: f"{v:g}",
+    ) -> float:
+        """`value` if it is finite and within `BOUNDS[name]` (or its kind's bounds)."""
+        key = re.sub(r"\[\d+\]", "", name)
+        low, high = BOUNDS.get(key, _KIND_BOUNDS[kind])
+        if not math.isfinite(value) or not low <= value <= high:
+            raise self.fail(
+                name,
+                f"{show(value)} is outside the sane range {show(low)} to {show(high)}",
+                f"use a value between {show(low)} and {show(high)}",
+                self.line_of(name.rsplit(".", 1)[-1], table, index),
+            )
+        return value
+
+    def strings(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        where: str,
+        table: str | None = None,
+        index: int = 0,
+    ) -> tuple[str, ...]:
+        """A list of strings (empty when the key is absent)."""
+        items = self.get(data, key, list, where, [], table, index)
+        for item in items:
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(
+                    f"{where}{key}",
+                    f"{item!r} is not a non-empty string",
+                    f'write it as a list of quoted names, e.g. {key} = ["a", "b"]',
+                    self.line_of(key, table, index),
+                )
+        return tuple(items)
+
+    def table_entry(self, entry: Any, where: str, kind: str) -> dict[str, Any]:
+        if not isinstance(entry, dict):
+            raise self.fail(
+                where.rstrip("."),
+                f"expected a table, got {type(entry).__name__} {entry!r}",
+                f"write each entry as [[{kind}]] followed by its keys (see config/hubnews.toml)",
+                self.line_of(kind),
+            )
+        return entry
 
 
 _TOP = {
@@ -366,19 +495,28 @@ def _build(reader: _Reader, data: dict[str, Any], env: Mapping[str, str]) -> Con
         candidate = Path(value).expanduser()
         return candidate if candidate.is_absolute() else (base / candidate)
 
+    def duration(key: str, default: timedelta) -> timedelta:
+        value = reader.get(data, key, str, "", default=default, convert=parse_duration)
+        reader.bounded(value.total_seconds(), key, "seconds", show=_span)
+        return value
+
     feeds = _feeds(reader, data.get("feeds", []), resolve)
-    routes = _routes(reader, data.get("routes", []))
+    taxonomy = reader.get(data, "taxonomy", str, "", convert=_nonempty(resolve))
+    tags = _taxonomy_tags(reader, taxonomy)
+    routes = _routes(reader, data.get("routes", []), tags)
     limits = _limits(reader, data.get("limits", {}))
     dedup = _dedup(reader, data.get("dedup", {}))
-    taxonomy = reader.get(data, "taxonomy", str, "", convert=resolve)
     thresholds = reader.get(data, "tag_thresholds", dict, "", default={})
     for tag, value in thresholds.items():
-        if not isinstance(value, int | float) or not 0 <= value <= 1:
+        line = reader.line_of(tag, "tag_thresholds")
+        if tag.lower() not in tags:
+            raise reader.fail(f"tag_thresholds.{tag}", *_unknown_tag(tag, tags), line)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
             raise reader.fail(
                 f"tag_thresholds.{tag}",
                 f"{value!r} is not a number in 0..1",
                 "write e.g. ai = 0.5",
-                reader.line_of(tag, "tag_thresholds"),
+                line,
             )
     log_format = reader.get(data, "log_format", str, "", default="text")
     if log_format not in {"text", "json"}:
@@ -388,32 +526,72 @@ def _build(reader: _Reader, data: dict[str, Any], env: Mapping[str, str]) -> Con
             'use "text" or "json"',
             reader.line_of("log_format"),
         )
-    admins = reader.get(data, "admins", list, "", default=[])
+    admins = reader.strings(data, "admins", "")
+    slack_api_url = reader.get(data, "slack_api_url", str, "", default="https://slack.com/api/")
+    if not slack_api_url.startswith(("http://", "https://")):
+        raise reader.fail(
+            "slack_api_url",
+            f'"{slack_api_url}" is not an http(s) URL',
+            'remove it (the default is "https://slack.com/api/")',
+            reader.line_of("slack_api_url"),
+        )
     secrets, warnings = _secrets(env)
     return Config(
         path=reader.path,
         database=Path(env[ENV_DB]).expanduser()
         if env.get(ENV_DB)
-        else reader.get(data, "database", str, "", default="hubnews.db", convert=resolve),
+        else reader.get(
+            data, "database", str, "", default=resolve("hubnews.db"), convert=_nonempty(resolve)
+        ),
         feeds=feeds,
         routes=routes,
-        admins=tuple(str(a) for a in admins),
+        admins=admins,
         admin_channel=_admin_channel(reader, data),
-        alert_max_age=reader.get(
-            data, "alert_max_age", str, "", default=timedelta(hours=48), convert=parse_duration
-        ),
-        retention=reader.get(
-            data, "retention", str, "", default=timedelta(days=180), convert=parse_duration
-        ),
+        alert_max_age=duration("alert_max_age", timedelta(hours=48)),
+        retention=duration("retention", timedelta(days=180)),
         taxonomy=taxonomy,
         limits=limits,
         dedup=dedup,
         tag_thresholds=dict(thresholds),
         log_format=log_format,
-        slack_api_url=env.get("SLACK_API_URL")
-        or reader.get(data, "slack_api_url", str, "", default="https://slack.com/api/"),
+        slack_api_url=env.get("SLACK_API_URL") or slack_api_url,
         secrets=secrets,
         warnings=tuple(warnings),
+    )
+
+
+def _nonempty(convert: Callable[[str], Path]) -> Callable[[str], Path]:
+    def check(value: str) -> Path:
+        if not value.strip():
+            raise ValueError("is empty; write a file path")
+        return convert(value)
+
+    return check
+
+
+def _taxonomy_tags(reader: _Reader, path: Path | None) -> frozenset[str]:
+    """The tag ids routes and thresholds may name (the taxonomy's, lower-cased)."""
+    from bot.classify import load_taxonomy
+
+    try:
+        return frozenset(tag.lower() for tag in load_taxonomy(path).tags)
+    except ConfigError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise reader.fail(
+            "taxonomy",
+            f"cannot load the taxonomy {path}: {exc}",
+            "point it at a valid taxonomy file or remove the key for the bundled one",
+            reader.line_of("taxonomy"),
+        ) from None
+
+
+def _unknown_tag(tag: object, tags: frozenset[str]) -> tuple[str, str]:
+    guess = process.extractOne(str(tag).lower(), sorted(tags), score_cutoff=60)
+    close = f'did you mean "{guess[0]}"? ' if guess else ""
+    return (
+        f'"{tag}" is not a tag in the taxonomy',
+        f"{close}known tags: {', '.join(sorted(tags))}",
     )
 
 
@@ -439,10 +617,18 @@ def _feeds(reader: _Reader, raw: Any, resolve: Callable[[str], Path]) -> tuple[F
         )
     feeds: list[Feed] = []
     names: set[str] = set()
-    for index, entry in enumerate(raw):
+    for index, item in enumerate(raw):
         where = f"feeds[{index}]."
+        entry = reader.table_entry(item, where, "feeds")
         reader.check_keys(entry, _FEED, where, "feeds", index)
         url = reader.get(entry, "url", str, where, table="feeds", index=index, required=True)
+        if not url.strip():
+            raise reader.fail(
+                f"{where}url",
+                "is empty",
+                "write the feed's http(s) URL or a file path",
+                reader.line_of("url", "feeds", index),
+            )
         name = reader.get(entry, "name", str, where, default="", table="feeds", index=index)
         if not url.startswith(("http://", "https://")):
             if "://" in url:
@@ -472,13 +658,9 @@ def _feeds(reader: _Reader, raw: Any, resolve: Callable[[str], Path]) -> tuple[F
             index=index,
             convert=parse_duration,
         )
-        if interval < timedelta(seconds=1):
-            raise reader.fail(
-                f"{where}interval",
-                "is shorter than one second",
-                'poll politely, e.g. interval = "15m"',
-                reader.line_of("interval", "feeds", index),
-            )
+        reader.bounded(
+            interval.total_seconds(), f"{where}interval", "seconds", "feeds", index, _span
+        )
         enabled = reader.get(
             entry, "enabled", bool, where, default=True, table="feeds", index=index
         )
@@ -486,7 +668,7 @@ def _feeds(reader: _Reader, raw: Any, resolve: Callable[[str], Path]) -> tuple[F
     return tuple(feeds)
 
 
-def _routes(reader: _Reader, raw: Any) -> tuple[Route, ...]:
+def _routes(reader: _Reader, raw: Any, known_tags: frozenset[str]) -> tuple[Route, ...]:
     if not isinstance(raw, list):
         raise reader.fail(
             "routes",
@@ -495,8 +677,9 @@ def _routes(reader: _Reader, raw: Any) -> tuple[Route, ...]:
             reader.line_of("routes"),
         )
     routes: list[Route] = []
-    for index, entry in enumerate(raw):
+    for index, item in enumerate(raw):
         where = f"routes[{index}]."
+        entry = reader.table_entry(item, where, "routes")
 
         def get(
             key: str,
@@ -535,16 +718,21 @@ def _routes(reader: _Reader, raw: Any) -> tuple[Route, ...]:
                 "use a number between 0 and 1",
                 reader.line_of("min_score", "routes", index),
             )
+        tags = reader.strings(entry, "tags", where, "routes", index)
+        for tag in tags:
+            if tag.lower() not in known_tags:
+                line = reader.line_of("tags", "routes", index)
+                raise reader.fail(f"{where}tags", *_unknown_tag(tag, known_tags), line)
         routes.append(
             Route(
                 channel=channel,
-                tags=tuple(get("tags", list, [])),
+                tags=tags,
                 min_score=float(min_score),
-                sources=tuple(get("sources", list, [])),
-                exclude_sources=tuple(get("exclude_sources", list, [])),
+                sources=reader.strings(entry, "sources", where, "routes", index),
+                exclude_sources=reader.strings(entry, "exclude_sources", where, "routes", index),
                 mode=mode,
                 at=get("at", str, time(8, 30), _clock),
-                timezone=get("timezone", str, "UTC", lambda z: ZoneInfo(z).key),
+                timezone=get("timezone", str, "UTC", _timezone),
                 quiet_hours=get("quiet_hours", str, None, _quiet_hours),
             )
         )
@@ -577,23 +765,20 @@ def _limits(reader: _Reader, raw: Any) -> Limits:
             0,
             lambda v: v if isinstance(v, int | float) else parse_duration(v).total_seconds(),
         )
-        return float(value)
+        return reader.bounded(float(value), f"limits.{key}", "seconds", "limits", 0, _span)
 
     def count(key: str) -> int:
         value = reader.get(raw, key, int, "limits.", getattr(defaults, key), "limits")
-        if value < 1:
-            raise reader.fail(
-                f"limits.{key}",
-                f"{value} is less than 1",
-                "use a positive number",
-                reader.line_of(key, "limits"),
-            )
-        return int(value)
+        return int(reader.bounded(value, f"limits.{key}", "count", "limits"))
+
+    def size(key: str) -> int:
+        value = reader.get(
+            raw, key, (str, int), "limits.", getattr(defaults, key), "limits", 0, parse_size
+        )
+        return int(reader.bounded(value, f"limits.{key}", "count", "limits", 0, _bytes))
 
     return Limits(
-        max_bytes=reader.get(
-            raw, "max_bytes", (str, int), "limits.", defaults.max_bytes, "limits", 0, parse_size
-        ),
+        max_bytes=size("max_bytes"),
         connect_timeout=seconds("connect_timeout"),
         read_timeout=seconds("read_timeout"),
         deadline=seconds("deadline"),
@@ -610,7 +795,7 @@ def _limits(reader: _Reader, raw: Any) -> Limits:
         alerts_per_feed=count("alerts_per_feed"),
         alerts_per_cycle=count("alerts_per_cycle"),
         first_poll_alerts=_at_least_zero(reader, raw, "first_poll_alerts"),
-        allow_private=tuple(reader.get(raw, "allow_private", list, "limits.", [], "limits")),
+        allow_private=reader.strings(raw, "allow_private", "limits.", "limits"),
     )
 
 
@@ -631,6 +816,7 @@ def _dedup(reader: _Reader, raw: Any) -> Dedup:
     window = reader.get(
         raw, "window", str, "dedup.", timedelta(days=30), "dedup", 0, parse_duration
     )
+    reader.bounded(window.total_seconds(), "dedup.window", "seconds", "dedup", 0, _span)
     thresholds = {k: v for k, v in raw.items() if k != "window"}
     known = set(DEFAULT_THRESHOLDS)
     reader.check_keys(thresholds, known, "dedup.", "dedup")
@@ -642,6 +828,7 @@ def _dedup(reader: _Reader, raw: Any) -> Dedup:
                 "thresholds are numbers, e.g. containment = 0.6",
                 reader.line_of(key, "dedup"),
             )
+        reader.bounded(value, f"dedup.{key}", "fraction", "dedup")
     return Dedup(window=window, thresholds=thresholds)
 
 

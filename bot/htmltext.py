@@ -17,6 +17,8 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
+from bot.text import strip_controls
+
 _DROP = [
     "script",
     "style",
@@ -92,6 +94,6 @@ def _parse(fragment: str) -> str:
 
 
 def normalise(text: str) -> str:
-    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = strip_controls(_INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
     text = _SPACES.sub(" ", text)
     return _LINES.sub("\n", text).strip()

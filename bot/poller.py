@@ -20,6 +20,7 @@ from bot import polling
 from bot.config import Config, Feed
 from bot.errors import FeedError
 from bot.fetch import FetchState, fetch
+from bot.logs import kv
 from bot.pipeline import Outcome, Pipeline
 from bot.store import Store
 
@@ -33,18 +34,6 @@ class PollStats:
     last_ok: datetime | None = None
     heartbeat: float = field(default_factory=time.monotonic)
     not_before: dict[str, datetime] = field(default_factory=dict)
-
-
-def kv(**fields: object) -> str:
-    """`key=value` pairs for one log line; values with spaces are quoted."""
-
-    def show(value: object) -> str:
-        text = "" if value is None else str(value)
-        return (
-            '"' + text.replace('"', "'") + '"' if not text or " " in text or "=" in text else text
-        )
-
-    return " ".join(f"{key}={show(value)}" for key, value in fields.items())
 
 
 class FeedPoller:

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.config import parse_duration
+from bot.config import MAX_DURATION, DurationRange, parse_duration
 from bot.errors import QueryError
 
 MAX_TERMS = 24
@@ -29,6 +29,7 @@ MAX_LENGTH = 500
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _FILTER = re.compile(r"^(tag|source|since|before):(.*)$", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+FIRST_YEAR, LAST_YEAR = 1000, 9998  # four-digit years: stored dates compare as text
 _EXAMPLE = "e.g. /hubnews Yizhuang tag:ai since:30d"
 
 
@@ -113,15 +114,27 @@ def _clean_term(raw: str) -> str:
 
 
 def _moment(value: str, now: datetime, name: str) -> datetime:
+    shown = f"{name}:{value if len(value) <= 30 else value[:30] + '…'}"
+    hint = f"write e.g. {name}:7d or {name}:2020-11-01"
     try:
-        return now - parse_duration(value)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        moment = now - parse_duration(value)
+    except DurationRange:
         raise QueryError(
-            f"`{name}:{value}` is neither a duration nor a date",
-            hint=f"write e.g. {name}:7d or {name}:2020-11-01",
+            f"`{shown}` reaches too far back",
+            hint=f"use a duration up to {MAX_DURATION.days}d or a date, e.g. {name}:2020-11-01",
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise QueryError(f"`{shown}` is neither a duration nor a date", hint=hint) from None
+    try:  # a date at the edge of the calendar can overflow once moved to UTC
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (OverflowError, ValueError):
+        moment = datetime.min.replace(tzinfo=UTC)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise QueryError(
+            f"`{shown}` is outside the years {FIRST_YEAR}-{LAST_YEAR} hubnews can search",
+            hint=hint,
+        )
+    return moment

@@ -27,6 +27,7 @@ from bot.route import REALTIME
 from bot.store import Store
 from bot.store.base import now_utc
 from bot.store.outbox import OutboxMixin, OutboxRow
+from bot.text import for_terminal
 
 log = logging.getLogger("hubnews.sinks")
 
@@ -91,7 +92,7 @@ class TerminalSink:
         self.write(f"NOTICE {text}")
 
     def write(self, line: str) -> None:
-        self.out.write(line + "\n")
+        self.out.write(for_terminal(line) + "\n")  # feed text: no escapes, controls or bidi
         self.out.flush()
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import http.server
+import io
 import json
 import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -449,3 +453,257 @@ def test_feeds_import_shows_progress_on_stderr_only_in_a_terminal(
     assert main(["feeds", "import", str(opml), "--config", str(config_file)]) == 0
     assert ("checking feeds" in stderr.getvalue()) is terminal
     assert "checking feeds" not in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- hostile feed text (row 14)
+
+HOSTILE_TITLE = (
+    "Chips [/x] [bold red]boom :red_circle: \x1b]0;pwned\x07\x1b[2J \u202eevil\u202c \x9b31m end"
+)
+HOSTILE_SOURCE = "Feed [/x] \x1b[31mred\x1b[0m \u2067iso\u2069"
+FORBIDDEN = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u2067", "\u2069")
+
+
+def _hostile_feed(tmp_path: Path) -> Path:
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": HOSTILE_SOURCE,
+        "home_page_url": "https://hostile.example/",
+        "items": [
+            {
+                "id": "h1",
+                "url": "https://hostile.example/a?x=[/x]",
+                "title": HOSTILE_TITLE,
+                "content_text": "Semiconductor subsidy [/x] \x1b]0;body\x07 for AI chips.",
+                "date_published": "2020-10-15T11:00:00Z",
+            }
+        ],
+    }
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def hostile_config(tmp_path: Path) -> Path:
+    path = tmp_path / "hubnews.toml"
+    path.write_text(
+        f'database = "hubnews.db"\nalert_max_age = "36500d"\n'
+        f'[[feeds]]\nname = "hostile [/x]"\nurl = "{_hostile_feed(tmp_path)}"\n'
+        f'[[routes]]\nchannel = "#tech-policy"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _assert_clean(text: str) -> None:
+    assert "Traceback" not in text
+    for char in FORBIDDEN:
+        assert char not in text, f"{char!r} reached the terminal"
+
+
+def test_stored_feed_text_carries_no_control_characters(
+    capsys: pytest.CaptureFixture[str], hostile_config: Path
+) -> None:
+    code, lines, _ = poll_json(capsys, "--config", str(hostile_config))
+    assert code == 0 and len(lines) == 1
+    story = lines[0]
+    assert "[/x]" in story["title"] and "\x1b" not in story["title"]
+    assert "\x07" not in story["title"] and "\x9b" not in story["title"]
+    assert "\x1b" not in story["source"] and "\x1b" not in story["summary"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["poll", "--once"],
+        ["search", "chips"],
+        ["search", "chips", "--json"],
+        ["search", "nothing-matches-[/x]-\x1b]0;t\x07"],
+        ["feeds"],
+        ["check"],
+    ],
+    ids=["poll", "search", "search-json", "search-miss", "feeds", "check"],
+)
+def test_every_command_prints_hostile_feed_text_inertly(
+    capsys: pytest.CaptureFixture[str], hostile_config: Path, command: list[str]
+) -> None:
+    assert main(["poll", "--once", "--config", str(hostile_config)]) == 0
+    capsys.readouterr()
+    assert main([*command, "--config", str(hostile_config)]) == 0
+    captured = capsys.readouterr()
+    shown = captured.out + captured.err
+    if "--json" in command:  # JSON escapes what it carries; the stored text is already clean
+        assert "[/x]" in json.loads(captured.out.splitlines()[0])["title"]
+        return
+    _assert_clean(shown)
+    assert "[/x]" in shown  # shown as text, not taken for markup
+    if command == ["search", "chips"]:
+        assert ":red_circle:" in shown  # nor for an emoji code
+
+
+def test_demo_alert_and_folded_copy_print_hostile_text_inertly(
+    capsys: pytest.CaptureFixture[str], hostile_config: Path
+) -> None:
+    from bot import config as config_module
+    from bot.cli.demo import _demo_alerts, print_alert
+    from bot.pipeline import Pipeline
+    from bot.store import Store
+
+    cfg = config_module.load(hostile_config, environ={})
+    store = Store(cfg.database)
+    pipeline = Pipeline(cfg, store, dry_run=True)
+    try:
+        outcomes = list(pipeline.poll(cfg.feeds))
+    finally:
+        pipeline.close()
+        store.close()
+    processed = outcomes[0].stories[0]
+    hostile = dataclasses.replace(
+        processed.story,
+        title=HOSTILE_TITLE,
+        source=dataclasses.replace(processed.story.source, title=HOSTILE_SOURCE),
+    )
+    print_alert(dataclasses.replace(processed, story=hostile))
+    _demo_alerts(outcomes)
+    shown = capsys.readouterr().out
+    _assert_clean(shown)
+    assert "[/x]" in shown
+
+
+class _ReasonHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(503, "[/x] [bold]Busy")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_hostile_http_reason_phrase_is_printed_as_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ReasonHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/feed"
+    config_file = tmp_path / "hubnews.toml"
+    config_file.write_text(f'database = "h.db"\n[[feeds]]\nname = "busy"\nurl = "{url}"\n')
+    try:
+        assert main(["poll", "--once", "--config", str(config_file)]) == 1
+        assert "[/x] [bold]Busy" in capsys.readouterr().err
+        assert main(["feeds", "--config", str(config_file)]) == 0
+        shown = capsys.readouterr().out
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "[/x]" in shown and "Traceback" not in shown
+
+
+def test_terminal_sink_prints_no_escape_sequences() -> None:
+    from bot.sinks import TerminalSink
+    from bot.store import Store
+
+    out = io.StringIO()
+    store = Store(":memory:")
+    try:
+        sink = TerminalSink(store, (), out)
+        sink.notify(f"feed {HOSTILE_SOURCE} disabled")
+        sink.send("#x", [{}, {"text": {"text": HOSTILE_TITLE}}], HOSTILE_TITLE, ["k"])
+    finally:
+        store.close()
+    _assert_clean(out.getvalue())
+    assert out.getvalue().count("\n") == 3
+
+
+@pytest.mark.parametrize(
+    "date_filter",
+    [
+        "since:99999-01-01",
+        "before:0000-00-00",
+        "since:1e400",
+        "since:99999999999d",
+        "since:0001-01-01T00:00+01:00",
+    ],
+)
+def test_search_with_an_out_of_range_date_exits_1_with_the_next_step(
+    capsys: pytest.CaptureFixture[str], config_file: Path, date_filter: str
+) -> None:
+    assert main(["search", "chips", date_filter, "--config", str(config_file)]) == 1
+    err = capsys.readouterr().err
+    assert "error:" in err and "next step:" in err and "2020-11-01" in err
+    assert "Traceback" not in err and "Overflow" not in err
+
+
+# ---------------------------------------------------------------- database location (row 19)
+
+
+def _no_database_config(tmp_path: Path) -> tuple[Path, Path]:
+    folder, cwd = tmp_path / "conf", tmp_path / "cwd"
+    folder.mkdir()
+    cwd.mkdir()
+    path = folder / "hubnews.toml"
+    path.write_text(f'[[feeds]]\nname = "scmp-tech"\nurl = "{SAMPLES / "scmp-tech.xml"}"\n')
+    return path, cwd
+
+
+def test_without_a_database_key_the_file_lands_beside_the_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file, cwd = _no_database_config(tmp_path)
+    monkeypatch.chdir(cwd)
+    assert main(["poll", "--once", "--config", str(config_file)]) == 0
+    assert (config_file.parent / "hubnews.db").is_file()
+    assert list(cwd.iterdir()) == []
+
+
+def test_dry_run_never_creates_a_database_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file, cwd = _no_database_config(tmp_path)
+    monkeypatch.chdir(cwd)
+    code, lines, _ = poll_json(capsys, "--dry-run", "--config", str(config_file))
+    assert code == 0 and len(lines) == 1
+    assert sorted(p.name for p in config_file.parent.iterdir()) == ["hubnews.toml"]
+    assert list(cwd.iterdir()) == []
+
+
+def test_dry_run_reads_an_existing_database_without_touching_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file, cwd = _no_database_config(tmp_path)
+    monkeypatch.chdir(cwd)
+    assert main(["poll", "--once", "--config", str(config_file)]) == 0
+    capsys.readouterr()
+    database = config_file.parent / "hubnews.db"
+    files = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config_file.parent.iterdir()}
+    code, lines, _ = poll_json(
+        capsys, "--dry-run", "--config", str(config_file), "--feed", str(SAMPLES / "scmp-tech.xml")
+    )
+    assert code == 0 and [line["new"] for line in lines] == [False]  # it read what is stored
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in config_file.parent.iterdir()}
+    assert after == files and database.name in after
+
+
+def test_dry_run_on_a_database_from_an_older_hubnews_says_to_upgrade_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    database = tmp_path / "old.db"
+    old = sqlite3.connect(database)
+    old.execute("PRAGMA user_version = 1")
+    old.close()
+    before = database.read_bytes()
+    code = main(
+        [
+            "poll",
+            "--once",
+            "--dry-run",
+            "--db",
+            str(database),
+            "--feed",
+            str(SAMPLES / "scmp-tech.xml"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "older hubnews" in err and "without --dry-run" in err
+    assert "Traceback" not in err and database.read_bytes() == before

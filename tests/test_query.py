@@ -78,3 +78,33 @@ def test_every_word_reaches_fts_quoted() -> None:
 
 def test_cjk_words_search_the_bigram_column() -> None:
     assert fts_expression(parse_query("北京亦庄", now=NOW)) == '(cjk : "北京 京亦 亦庄")'
+
+
+HOSTILE_DATES = [
+    ("since:99999-01-01", "neither a duration nor a date"),
+    ("before:0000-00-00", "neither a duration nor a date"),
+    ("since:1e400", "neither a duration nor a date"),
+    ("since:99999999999d", "reaches too far back"),
+    ("before:999999w", "reaches too far back"),
+    ("since:" + "9" * 400 + "s", "reaches too far back"),
+    ("since:0001-01-01", "outside the years"),
+    ("since:0001-01-01T00:00+01:00", "outside the years"),  # overflows when moved to UTC
+    ("before:9999-12-31T23:59:59-23:59", "outside the years"),
+    ("before:0999-12-31", "outside the years"),  # a 3-digit year would sort after 2020
+]
+
+
+@pytest.mark.parametrize(("text", "message"), HOSTILE_DATES, ids=[t[:30] for t, _ in HOSTILE_DATES])
+def test_out_of_range_dates_are_query_errors_with_a_next_step(text: str, message: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        parse_query(f"chips {text}", now=NOW)
+    assert message in caught.value.message
+    assert len(caught.value.message) < 120  # a long value is shortened
+    name = text.split(":")[0]
+    assert f"{name}:" in caught.value.hint and "2020-11-01" in caught.value.hint
+
+
+def test_dates_at_the_edges_of_the_searchable_range_still_work() -> None:
+    query = parse_query("chips since:36525d before:2020-01-01T00:00+05:00", now=NOW)
+    assert query.since == NOW - timedelta(days=36525)
+    assert query.before == datetime(2019, 12, 31, 19, tzinfo=UTC)

@@ -11,11 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from rich.markup import escape
-
 from bot import __version__, logs
 from bot.cli.admin import cmd_backup, cmd_check, cmd_eval, cmd_feeds, cmd_run
-from bot.cli.common import EPILOG, FAILED, USAGE, err
+from bot.cli.common import EPILOG, FAILED, USAGE, err, safe
 from bot.cli.demo import cmd_demo
 from bot.cli.feeds import cmd_feeds_export, cmd_feeds_import
 from bot.cli.poll import cmd_poll
@@ -30,9 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except HubnewsError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}")
+        err.print(f"[bold red]error:[/] {safe(exc.message)}")
         if exc.hint:
-            err.print(f"[yellow]next step:[/] {escape(exc.hint)}")
+            err.print(f"[yellow]next step:[/] {safe(exc.hint)}")
         return USAGE if isinstance(exc, ConfigError) else FAILED
     except KeyboardInterrupt:
         err.print("interrupted")

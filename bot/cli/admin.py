@@ -6,11 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from bot import config
-from bot.cli.common import OK, err, load_config, out, span
+from bot.cli.common import OK, err, load_config, out, safe, span
 from bot.errors import ConfigError, StoreError
 from bot.store import Store
 
@@ -19,17 +18,19 @@ from bot.store import Store
 
 def cmd_check(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    out.print(f"[green]config OK[/]: {cfg.path or 'built-in default'}")
+    out.print(f"[green]config OK[/]: {safe(cfg.path or 'built-in default')}")
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_row("database", str(cfg.database))
+    table.add_row("database", safe(cfg.database))
     table.add_row("feeds", str(len(cfg.feeds)))
     for feed in cfg.feeds:
         state = "" if feed.enabled else " (disabled)"
-        table.add_row("", f"{feed.name}  {feed.url}  every {span(feed.interval)}{state}")
+        table.add_row(
+            "", f"{safe(feed.name)}  {safe(feed.url)}  every {span(feed.interval)}{state}"
+        )
     table.add_row("routes", str(len(cfg.routes)))
     for route in cfg.routes:
         table.add_row(
-            "", f"{route.channel}  tags: {', '.join(route.tags) or 'any'}  mode: {route.mode}"
+            "", safe(f"{route.channel}  tags: {', '.join(route.tags) or 'any'}  mode: {route.mode}")
         )
     table.add_row("alert_max_age", span(cfg.alert_max_age))
     table.add_row("retention", span(cfg.retention))
@@ -37,7 +38,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         table.add_row(name, config.redacted(value))
     out.print(table)
     for warning in cfg.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}")
+        err.print(f"[yellow]warning:[/] {safe(warning)}")
     return OK
 
 
@@ -63,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args)
     for warning in cfg.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}")
+        err.print(f"[yellow]warning:[/] {safe(warning)}")
     return service.run(
         cfg,
         port=args.port,
@@ -119,11 +120,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         ):
             for miss in misses:
                 out.print(
-                    f"[yellow]{tag.tag} {label}[/]: {escape(miss.title)} "
-                    f"[dim]{escape('; '.join(miss.evidence))}[/]"
+                    f"[yellow]{tag.tag} {label}[/]: {safe(miss.title)} "
+                    f"[dim]{safe('; '.join(miss.evidence))}[/]"
                 )
     for reason in skipped:
-        err.print(f"[yellow]skipped:[/] {escape(reason)}")
+        err.print(f"[yellow]skipped:[/] {safe(reason)}")
     return OK
 
 
@@ -179,8 +180,8 @@ def _eval_feedback(cfg: config.Config) -> int:
                 else ("kept" if entry.counted >= entry.policy.min_votes else "too few votes")
             )
             thresholds.add_row(
-                escape(entry.channel),
-                escape(entry.tag),
+                safe(entry.channel),
+                safe(entry.tag),
                 f"{entry.threshold:.3f}",
                 f"{entry.floor:.3f}",
                 str(entry.relevant),
@@ -220,9 +221,9 @@ def _eval_copies(cfg: config.Config) -> int:
             reason = json.loads(verdict.match).get("reason", "") if verdict.match else ""
             table.add_row(
                 verdict.at.strftime("%Y-%m-%d %H:%M"),
-                escape(verdict.user),
-                escape(titles.get(verdict.story_key) or verdict.story_key)[:80],
-                escape(reason)[:120],
+                safe(verdict.user),
+                safe(titles.get(verdict.story_key) or verdict.story_key)[:80],
+                safe(reason)[:120],
             )
         out.print(table)
     return OK
@@ -250,7 +251,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def _feed_row(name: str, status: Any, enabled: bool) -> list[str]:
     if status is None:
-        return [name, "never polled" if enabled else "disabled", "", "", ""]
+        return [safe(name), "never polled" if enabled else "disabled", "", "", ""]
     state = (
         "ok"
         if status.enabled and not status.consecutive_failures
@@ -258,4 +259,4 @@ def _feed_row(name: str, status: Any, enabled: bool) -> list[str]:
     )
     last_ok = status.last_ok.strftime("%Y-%m-%d %H:%M") if status.last_ok else "never"
     problem = status.disabled_reason or status.last_error or status.last_problem or ""
-    return [name, state, last_ok, str(status.consecutive_failures), problem[:80]]
+    return [safe(name), state, last_ok, str(status.consecutive_failures), safe(problem[:80])]

@@ -8,17 +8,26 @@ from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from bot import config
+from bot.text import for_terminal
 
 OK, FAILED, USAGE = 0, 1, 2
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: a feed title's ":warning:" is text, not an emoji code
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 EPILOG = (
     "exit codes: 0 success; 1 something failed (poll: at least one feed failed, each "
     "reported on stderr); 2 usage or configuration error"
 )
+
+
+def safe(text: object) -> str:
+    """Third-party text (feeds, Slack, error messages quoting them) ready for `Console.print`:
+    no escape sequences, control or bidi-override characters, and rich markup escaped."""
+    return escape(for_terminal(text))
 
 
 def load_config(args: argparse.Namespace) -> config.Config:

@@ -6,10 +6,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from rich.markup import escape
-
 from bot import config
-from bot.cli.common import FAILED, OK, load_config, out
+from bot.cli.common import FAILED, OK, load_config, out, safe
 from bot.cli.poll import report_outcome
 from bot.cli.search import print_hits
 from bot.pipeline import Outcome, Pipeline, Processed
@@ -79,10 +77,10 @@ def _demo_alerts(outcomes: list[Outcome]) -> None:
             story = processed.story
             if story.duplicate:
                 out.print(
-                    f"\n[dim]↳ folded copy[/] {escape(story.title)} "
-                    f"[dim]({escape(story.source.title)})[/]\n"
+                    f"\n[dim]↳ folded copy[/] {safe(story.title)} "
+                    f"[dim]({safe(story.source.title)})[/]\n"
                     f"  [dim]thread reply under the original: +1 source — "
-                    f"{escape(story.duplicate.reason)}[/]"
+                    f"{safe(story.duplicate.reason)}[/]"
                 )
             elif processed.channels:
                 print_alert(processed)
@@ -92,12 +90,12 @@ def print_alert(processed: Processed) -> None:
     story = processed.story
     when = story.published.strftime("%d %b %Y %H:%M UTC") if story.published else "undated"
     out.rule(" ".join(processed.channels), align="left")
-    out.print(f"[bold]{escape(story.title)}[/]")
-    out.print(f"[dim]{escape(story.source.title)} ({escape(story.source.domain)}) · {when}[/]")
+    out.print(f"[bold]{safe(story.title)}[/]")
+    out.print(f"[dim]{safe(story.source.title)} ({safe(story.source.domain)}) · {when}[/]")
     for tag in story.tags:
         why = ", ".join(f"{e.text} ({e.where})" for e in tag.evidence[:4])
-        out.print(f"[cyan]{tag.id}[/] [dim]{tag.score:.2f} · {escape(why)}[/]")
-    out.print(escape(story.summary or story.description[:300]))
+        out.print(f"[cyan]{tag.id}[/] [dim]{tag.score:.2f} · {safe(why)}[/]")
+    out.print(safe(story.summary or story.description[:300]))
     if story.url:
-        out.print(f"[blue]{escape(story.url)}[/]")
+        out.print(f"[blue]{safe(story.url)}[/]")
     out.print("[dim][👍 Relevant] [👎 Not relevant] [Why?][/]")

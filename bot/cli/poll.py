@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from bot import config
-from bot.cli.common import FAILED, OK, err, load_config, out
+from bot.cli.common import FAILED, OK, err, load_config, out, safe
 from bot.errors import ConfigError
 from bot.pipeline import Outcome, Pipeline, Processed
 from bot.store import Store
@@ -26,7 +24,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         raise ConfigError(
             "no feeds to poll", hint="add [[feeds]] to the config or pass --feed URL_OR_PATH"
         )
-    store = Store(cfg.database)
+    store = open_store(cfg.database, dry_run=args.dry_run)
     pipeline = Pipeline(cfg, store, dry_run=args.dry_run, report_known=True)
     failed = 0
     try:
@@ -37,6 +35,17 @@ def cmd_poll(args: argparse.Namespace) -> int:
         pipeline.close()
         store.close()
     return FAILED if failed else OK
+
+
+def open_store(database: Path, *, dry_run: bool) -> Store:
+    """The store to poll into. A dry run never creates or changes a file: it reads an existing
+    database read-only (to dedup against what it holds) or, when there is none, works in memory.
+    """
+    if not dry_run:
+        return Store(database)
+    if not Path(database).exists():
+        return Store()
+    return Store(database, read_only=True)
 
 
 def _feeds(cfg: config.Config, given: list[str]) -> list[config.Feed]:
@@ -54,14 +63,12 @@ def report_outcome(outcome: Outcome, as_json: bool) -> int:
     name = outcome.feed.name
     if outcome.error:
         err.print(
-            f"[red]feed {escape(name)} failed:[/] {escape(outcome.error.message)}"
-            + (f" — {escape(outcome.error.hint)}" if outcome.error.hint else "")
+            f"[red]feed {safe(name)} failed:[/] {safe(outcome.error.message)}"
+            + (f" — {safe(outcome.error.hint)}" if outcome.error.hint else "")
         )
         return 1
     if outcome.problem:
-        err.print(
-            f"[yellow]feed {escape(name)} parsed with a problem:[/] {escape(outcome.problem)}"
-        )
+        err.print(f"[yellow]feed {safe(name)} parsed with a problem:[/] {safe(outcome.problem)}")
     if as_json:
         for processed in outcome.stories:
             sys.stdout.write(json.dumps(story_json(processed), ensure_ascii=False) + "\n")
@@ -77,7 +84,7 @@ def report_outcome(outcome: Outcome, as_json: bool) -> int:
                 f"{alerts} alerts"
             )
         )
-        out.print(f"[bold]{escape(name)}[/]: {state}")
+        out.print(f"[bold]{safe(name)}[/]: {state}")
     return 0
 
 

@@ -7,9 +7,7 @@ import json
 import sys
 from typing import Any
 
-from rich.markup import escape
-
-from bot.cli.common import OK, err, load_config, out
+from bot.cli.common import OK, err, load_config, out, safe
 from bot.query import parse_query
 from bot.store import Hit, Store
 from bot.store.search import MARK_END, MARK_START
@@ -32,7 +30,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             sys.stdout.write(json.dumps(hit_json(hit), ensure_ascii=False) + "\n")
         return OK
     for note in query.notes:
-        err.print(f"[yellow]note:[/] {escape(note)}")
+        err.print(f"[yellow]note:[/] {safe(note)}")
     print_hits(text, hits, suggestions)
     return OK
 
@@ -55,18 +53,26 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 def print_hits(text: str, hits: list[Hit], suggestions: list[str]) -> None:
     if not hits:
-        out.print(f"No stories match [bold]{escape(text)}[/].")
+        out.print(f"No stories match [bold]{safe(text)}[/].")
         if suggestions:
-            out.print(f"Did you mean [bold]{escape(' '.join(suggestions))}[/]?")
+            out.print(f"Did you mean [bold]{safe(' '.join(suggestions))}[/]?")
         return
     for number, hit in enumerate(hits, 1):
         story = hit.story
         when = story.published.strftime("%d %b %Y") if story.published else "undated"
         extra = f" · {hit.sources} sources" if hit.sources > 1 else ""
-        tags = " ".join(f"[cyan]{t}[/]" for t in story.tag_ids)
-        out.print(f"[bold]{number}. {escape(story.title)}[/]")
-        out.print(f"   [dim]{escape(story.source.title)} · {when}{extra}[/] {tags}")
-        snippet = escape(" ".join(hit.snippet.split()))
-        out.print("   " + snippet.replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/]"))
+        tags = " ".join(f"[cyan]{safe(t)}[/]" for t in story.tag_ids)
+        out.print(f"[bold]{number}. {safe(story.title)}[/]")
+        out.print(f"   [dim]{safe(story.source.title)} · {when}{extra}[/] {tags}")
+        out.print("   " + marked(" ".join(hit.snippet.split())))
         if story.url:
-            out.print(f"   [blue]{escape(story.url)}[/]")
+            out.print(f"   [blue]{safe(story.url)}[/]")
+
+
+def marked(snippet: str) -> str:
+    """A snippet with its matched words in bold: the marks become markup, the rest is escaped."""
+    parts = []
+    for number, chunk in enumerate(snippet.split(MARK_START)):
+        word, _, rest = chunk.partition(MARK_END) if number else ("", "", chunk)
+        parts.append((f"[bold yellow]{safe(word)}[/]" if word else "") + safe(rest))
+    return "".join(parts)

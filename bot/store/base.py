@@ -50,9 +50,9 @@ def now_utc() -> datetime:
 class StoreBase:
     """One SQLite connection guarded by a lock (the scheduler and Slack threads share it)."""
 
-    def __init__(self, path: str | Path = MEMORY) -> None:
+    def __init__(self, path: str | Path = MEMORY, *, read_only: bool = False) -> None:
         self.path = str(path)
-        self._db = connect(self.path)
+        self._db = connect(self.path, read_only=read_only)
         self._lock = threading.RLock()
         self._depth = 0
 

@@ -38,7 +38,7 @@ def connect(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
     try:
         if target != MEMORY and not read_only:
             Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        uri = f"file:{Path(target).expanduser()}?mode=ro" if read_only else target
+        uri = _read_only_uri(target) if read_only else target
         conn = sqlite3.connect(
             uri, uri=read_only, timeout=5.0, isolation_level=None, check_same_thread=False
         )
@@ -49,9 +49,23 @@ def connect(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA synchronous = NORMAL")
         if not read_only:
             migrate(conn)
+        elif conn.execute("PRAGMA user_version").fetchone()[0] < len(migrations()):
+            conn.close()
+            raise StoreError(
+                f"{target} was written by an older hubnews and cannot be upgraded read-only",
+                hint="run it once without --dry-run (hubnews poll --once) to upgrade it",
+            )
         return conn
     except sqlite3.DatabaseError as exc:
         raise describe(exc, target) from None
+
+
+def _read_only_uri(target: str) -> str:
+    """Read without creating anything: with no -wal file (no writer) the file is opened
+    immutable, so SQLite does not create -wal/-shm files beside it either."""
+    file = Path(target).expanduser().resolve()
+    quiet = "" if Path(f"{file}-wal").exists() else "&immutable=1"
+    return f"{file.as_uri()}?mode=ro{quiet}"
 
 
 def migrate(conn: sqlite3.Connection) -> None:
