@@ -41,7 +41,8 @@ from __future__ import annotations
 import hashlib
 import time
 from array import array
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -49,6 +50,7 @@ import numpy as np
 from bot.dedup_index import Postings
 from bot.dedup_judge import DEFAULT_THRESHOLDS, judge
 from bot.dedup_text import SAMPLE_MOD, Features, features, pack, unpack
+from bot.dedup_verify import RULES, Text, compare, prepare
 from bot.story import Match, Story
 
 __all__ = ["DEFAULT_THRESHOLDS", "Deduper", "judge"]
@@ -60,6 +62,10 @@ PROBE_MOD = 4  # a check looks up its shingles = 0 mod 4; long texts post their 
 assert SAMPLE_MOD % PROBE_MOD == 0
 BUDGET = 4096  # postings read per check
 _SALT_TITLE = np.uint32(0x5BD1E995)
+VERIFY_FROM = 0.2  # sampled containment from which a candidate is verified on full text
+RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
+
+TextOf = Callable[[str], "tuple[str, str] | None"]
 
 
 def _hash64(data: bytes) -> int:
@@ -70,16 +76,20 @@ class Deduper:
     """The window of recent stories and the decision whether a new one repeats one of them."""
 
     def __init__(
-        self, window: timedelta = timedelta(days=30), thresholds: Mapping[str, float] | None = None
+        self,
+        window: timedelta = timedelta(days=30),
+        thresholds: Mapping[str, float] | None = None,
+        text_of: TextOf | None = None,
     ) -> None:
-        unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
+        """`text_of(key)` -> (title, body) of a stored story (the store), for verification."""
+        unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS) - set(RULES)
         if unknown:
             raise ValueError(
                 f"unknown dedup thresholds {sorted(unknown)}; known: "
-                f"{', '.join(DEFAULT_THRESHOLDS)}"
+                f"{', '.join([*DEFAULT_THRESHOLDS, *RULES])}"
             )
         self.window = window
-        self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+        self.thresholds = {**DEFAULT_THRESHOLDS, **RULES, **(thresholds or {})}
         self._keys: list[str | None] = []
         self._roots: list[str | None] = []
         self._blobs: list[bytes | None] = []
@@ -88,18 +98,22 @@ class Deduper:
         self._near = Postings(np.uint32)
         self._exact = Postings(np.uint64)
         self._dead = 0
+        self._text_of = text_of
+        self._recent: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._last: tuple[tuple[str, str, str], Features] | None = None
 
     def __len__(self) -> int:
         return len(self._keys) - self._dead
 
     def check(self, story: Story) -> Match | None:
         """The earlier story this one repeats, with scores and reason; None for new news."""
-        f = features(story.title, story.body)
-        return self._exact_match(story, f) or self._near_match(f)
+        f = self._features(story)
+        return self._exact_match(story, f) or self._near_match(story, f)
 
     def add(self, story: Story, *, _merge: bool = True) -> None:
         """Index an accepted story (original or copy); a key already held is ignored."""
-        f = features(story.title, story.body)
+        f = self._features(story)
+        self._last = None
         exact = self._exact_keys(story, f)
         if any(self._keys[i] == story.key for i in self._live(self._exact.get(exact[0][1]))):
             return
@@ -108,6 +122,10 @@ class Deduper:
             self._alive = np.concatenate([self._alive, np.zeros(len(self._alive), bool)])
         self._alive[sid] = True
         self._keys.append(story.key)
+        if _merge:
+            self._recent[story.key] = (story.title, story.body)
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
         self._roots.append(story.duplicate.original_key if story.duplicate else None)
         self._blobs.append(pack(f))
         when = story.published.timestamp() if story.published else time.time()
@@ -146,6 +164,21 @@ class Deduper:
 
     # ------------------------------------------------------------ stages
 
+    def _features(self, story: Story) -> Features:
+        """Features of a story, computed once for its `check` and `add`."""
+        ident = (story.key, story.title, story.body)
+        if self._last is not None and self._last[0] == ident:
+            return self._last[1]
+        f = features(story.title, story.body)
+        self._last = (ident, f)
+        return f
+
+    def _text(self, key: str) -> tuple[str, str] | None:
+        text = self._recent.get(key)
+        if text is None and self._text_of is not None:
+            text = self._text_of(key)
+        return text
+
     def _live(self, ids: Iterable[int]) -> list[int]:
         return [i for i in ids if self._alive[i]]
 
@@ -174,7 +207,7 @@ class Deduper:
         pairs = f.title[:-1].astype(np.uint32) << np.uint32(16) | f.title[1:].astype(np.uint32)
         return pairs ^ _SALT_TITLE
 
-    def _near_match(self, f: Features) -> Match | None:
+    def _near_match(self, story: Story, f: Features) -> Match | None:
         probes = f.shingles[f.shingles % PROBE_MOD == 0]
         keys = np.unique(np.concatenate([probes, self._title_keys(f)]))
         if not len(keys):
@@ -186,17 +219,27 @@ class Deduper:
         uniq, counts = np.unique(ids, return_counts=True)
         order = np.argsort(-counts, kind="stable")[:MAX_CANDIDATES]
         least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
-        best: tuple[float, int, dict[str, float], str] | None = None
+        best: tuple[float, int, dict[str, float], str, str] | None = None
+        mine: Text | None = None
         for sid, hits in zip(uniq[order].tolist(), counts[order].tolist(), strict=True):
             if hits < least:
                 break
-            blob = self._blobs[sid]
-            assert blob is not None
+            blob, key = self._blobs[sid], self._keys[sid]
+            assert blob is not None and key is not None
             ok, scores, reason = judge(f, unpack(blob), self.thresholds)
             rank = scores.get("containment", scores.get("title", 0.0))
+            kind = "near"
+            if f.has_body and (ok or scores.get("containment", 0.0) >= VERIFY_FROM or hits > 2):
+                text = self._text(key)
+                if text is not None:  # exact verification on the full texts
+                    mine = mine or prepare(story.title, story.body)
+                    v = compare(mine, prepare(*text), self.thresholds)
+                    if v is not None:
+                        ok, kind, reason = v.copy, v.kind, v.reason
+                        scores = {**scores, **v.scores}
             if ok and (best is None or rank > best[0]):
-                best = (rank, sid, scores, reason)
-        return self._match(best[1], "near", best[2], best[3]) if best else None
+                best = (rank, sid, scores, reason, kind)
+        return self._match(best[1], best[4], best[2], best[3]) if best else None
 
     def _match(self, sid: int, kind: str, scores: dict[str, float], reason: str) -> Match:
         key = self._keys[sid]

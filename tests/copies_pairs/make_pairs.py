@@ -47,7 +47,10 @@ COPY_KINDS = [
     ("teaser-dateline", lambda s, n, i: ({"ops": [["dateline", i]]}, {"ops": [["teaser", i]]})),
 ]
 NEW_KINDS = [
-    ("follow-up-background", lambda s, n, i: ({}, {"ops": [["follow_up", [n, 0.3 + 0.1 * (i % 4)]]]})),
+    (
+        "follow-up-background",
+        lambda s, n, i: ({}, {"ops": [["follow_up", [n, 0.3 + 0.1 * (i % 4)]]]}),
+    ),
     (
         "follow-up-teaser",
         lambda s, n, i: ({}, {"ops": [["follow_up", [n, 0.5]], ["teaser", i]]}),
@@ -92,9 +95,7 @@ def main() -> None:
     groups += [{p["a"], p["b"]} for p in dups["near_duplicate_pairs"]]
     devset = recipes.pairs()
     real_kinds = {"bbc-near", "bbc-exact", "bbc-update", "bbc-follow-up", "bbc-template"}
-    groups += [
-        {p["a"]["src"][4:], p["b"]["src"][4:]} for p in devset if p["kind"] in real_kinds
-    ]
+    groups += [{p["a"]["src"][4:], p["b"]["src"][4:]} for p in devset if p["kind"] in real_kinds]
     changed = True
     while changed:  # union of overlapping groups
         changed = False

@@ -96,7 +96,7 @@ def caption_plug(doc: Doc, seed: int) -> Doc:
     ]
 
 
-_MONEY = re.compile(r"([$£€])(\d+(?:\.\d+)?)(bn|m| billion| million)?")
+_MONEY = re.compile(r"([$£€])(\d[\d,]*(?:\.\d+)?)(bn|m| billion| million)?")
 
 
 def currency(doc: Doc, seed: int = 0) -> Doc:
@@ -109,7 +109,7 @@ def currency(doc: Doc, seed: int = 0) -> Doc:
         count += 1
         if count > 3:
             return m.group(0)
-        value = float(m.group(2)) * (0.92 if m.group(1) != "€" else 1.09)
+        value = float(m.group(2).replace(",", "")) * (0.92 if m.group(1) != "€" else 1.09)
         other = "€" if m.group(1) != "€" else "$"
         return f"{m.group(0)} (about {other}{value:.1f}{m.group(3) or ''})"
 
@@ -236,10 +236,11 @@ def follow_up(doc: Doc, arg: list) -> Doc:
     lead_ref, fraction = arg
     other_title, other = source(lead_ref)
     _title, paras = doc
+    lead = other[:3]
     background = paras[1:] or paras
-    take = max(1, round(len(background) * fraction))
-    start = (len(background) - take) // 2
-    return other_title, [*other[:2], *background[start : start + take]]
+    take = max(1, round(len(lead) * fraction / (1 - fraction)))
+    start = max(0, (len(background) - take) // 2)
+    return other_title, [*lead, *background[start : start + take]]
 
 
 def _swap_numbers(text: str, seed: int) -> str:
