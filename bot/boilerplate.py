@@ -14,7 +14,7 @@ import re
 
 _LINE_PATTERNS = [
     # syndication trailers
-    r"read (the )?(full|whole|complete|original|rest of the) (story|article|report|post)",
+    r"read (the )?(full|whole|complete|original|rest of the) (story|article|post)",
     r"(continue|keep) reading",
     r"(first|originally) (appeared|published) (on|in|at|by)",
     r"appeared first on",

@@ -53,7 +53,7 @@ from bot.dedup_text import SAMPLE_MOD, Features, features, pack, unpack
 from bot.dedup_verify import RULES, Text, compare, prepare
 from bot.story import Match, Story
 
-__all__ = ["DEFAULT_THRESHOLDS", "Deduper", "judge"]
+__all__ = ["DEFAULT_THRESHOLDS", "Deduper", "judge", "stored_texts"]
 
 MAX_CANDIDATES = 8
 MIN_PROBES = 8  # below this many probe keys a candidate sharing a single key is still judged
@@ -70,6 +70,16 @@ TextOf = Callable[[str], "tuple[str, str] | None"]
 
 def _hash64(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def stored_texts(store: object) -> TextOf:
+    """`text_of` reading a story's title and body from the store (`get_story(key)`)."""
+
+    def text_of(key: str) -> tuple[str, str] | None:
+        story = store.get_story(key)  # type: ignore[attr-defined]
+        return (story.title, story.body) if story is not None else None
+
+    return text_of
 
 
 class Deduper:

@@ -23,6 +23,7 @@ Thresholds were chosen on the `train` split of tests/copies_pairs (never on `tes
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -93,9 +94,7 @@ def prepare(title: str, body: str) -> Text:
             tokens = raw_tokens(part.lower(), cleaned=True)
             if not tokens:
                 continue
-            grams = frozenset(map(hash, zip(tokens, tokens[1:], strict=False))) or frozenset(
-                map(hash, tokens)
-            )
+            grams = frozenset(map(hash, itertools.pairwise(tokens))) or frozenset(map(hash, tokens))
             numbers, names = _facts(part)
             sentences.append(Sentence(part, len(tokens), grams, numbers, names))
     del title  # titles are compared by the index's judge; the verifier reads the text
@@ -204,23 +203,25 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
         if q.boilerplate
         else "; it adds nothing"
     )
-    where = (
-        f"none of its {n_q} sentences"
-        if not n_shared
-        else f"the first {n_shared} of its {n_q} sentences"
-        if lead == n_shared
-        else f"{n_shared} of its {n_q} sentences"
-    )
+    if not n_shared:
+        where = f"none of its {_count(n_q, 'sentence')}"
+    elif n_shared == n_q:
+        where = "its only sentence" if n_q == 1 else f"all {n_q} of its sentences"
+    elif lead == n_shared:
+        where = f"the first {n_shared} of its {n_q} sentences"
+    else:
+        where = f"{n_shared} of its {n_q} sentences"
+    are = "is" if n_shared == 1 and n_q == 1 else "are"
     if correction:
         return Verdict(
-            False, "near", scores, f"{where} are in the earlier story, but it adds a correction"
+            False, "near", scores, f"{where} {are} in the earlier story, but it adds a correction"
         )
     if swapped >= rules["swapped_facts"]:
         return Verdict(
             False,
             "near",
             scores,
-            f"{where} are in the earlier story, but each text has numbers or names the other "
+            f"{where} {are} in the earlier story, but each text has numbers or names the other "
             f"lacks ({swapped} swapped): other facts in the same words",
         )
     if changes:
@@ -229,7 +230,7 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
             False,
             "near",
             scores,
-            f"{where} are in the earlier story, but a shared sentence changes a figure "
+            f"{where} {are} in the earlier story, but a shared sentence changes a figure "
             f"({old_n} -> {new_n}): a correction or new data",
         )
     if (
@@ -241,7 +242,7 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
             adds = f"; the rest ({scores['new_share']:.0%}) rewords it" + (
                 f" and {_count(q.boilerplate, 'line')} of boilerplate" if q.boilerplate else ""
             )
-        return Verdict(True, "near", scores, f"{where} are in the earlier story{adds}")
+        return Verdict(True, "near", scores, f"{where} {are} in the earlier story{adds}")
     if scores["old_covered"] >= rules["fuller_cover"]:
         tail = f"it continues with {scores['new_share']:.0%} more text"
         if lead:

@@ -20,7 +20,7 @@ import httpx
 
 from bot.classify import Taxonomy, load_taxonomy, tag_story
 from bot.config import Config, Feed, Route
-from bot.dedup import Deduper
+from bot.dedup import Deduper, stored_texts
 from bot.errors import FeedError, StoreError
 from bot.fetch import Fetched, FetchState, fetch, make_client
 from bot.parse import Parsed, parse
@@ -70,7 +70,7 @@ class Pipeline:
         self.report_known = report_known  # load stored decisions for stories seen before
         self.client = make_client(config.limits, transport)
         self.taxonomy: Taxonomy = load_taxonomy(config.taxonomy)
-        self.deduper = Deduper(config.dedup.window, config.dedup.thresholds)
+        self.deduper = Deduper(config.dedup.window, config.dedup.thresholds, stored_texts(store))
         self.deduper.load(store.recent(now() - config.dedup.window))
         self._lock = threading.Lock()
         self.routes: tuple[Route, ...] = config.routes  # config routes + Slack-made ones

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dedup_devset"))
-import recipes  # noqa: E402
+import recipes
 
 Doc = tuple[str, list[str]]
 source = recipes.source
