@@ -66,11 +66,31 @@ def clean_title(title: str) -> str:
     return _WIRE_TITLE.sub("", title.strip())
 
 
+_TRIGGERS = frozenset(
+    """read reading appeared published posted originally republished click lesen
+    artikel beitrag weiterlesen erschien article lire paru publié leia leer lea matéria continua
+    leggi photo photos photograph image picture video caption credit afp reuters ap getty epa
+    bloomberg reporting writing editing subscribe sign newsletter unlimited cancel anytime
+    advertisement anzeige publicité sponsored related share print facebook listen rights
+    copyright updated""".split()
+)
+_WORD = re.compile(r"\w+")
+_NON_ASCII_SCRIPT = re.compile(r"[\u3000-\u9fff\uac00-\ud7af©\[…]")
+
+
 def is_boilerplate(paragraph: str) -> bool:
     words = paragraph.split()
     if not words:
         return True
-    return len(words) <= MAX_BOILERPLATE_WORDS and bool(_LINE.search(paragraph))
+    if len(words) > MAX_BOILERPLATE_WORDS:
+        return False
+    if (
+        len(words) > 2
+        and _TRIGGERS.isdisjoint(_WORD.findall(paragraph.lower()))
+        and not _NON_ASCII_SCRIPT.search(paragraph)
+    ):
+        return False  # none of the words any pattern needs: skip the long alternation
+    return bool(_LINE.search(paragraph))
 
 
 def strip(text: str) -> tuple[list[str], int]:

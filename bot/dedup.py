@@ -62,7 +62,8 @@ PROBE_MOD = 4  # a check looks up its shingles = 0 mod 4; long texts post their 
 assert SAMPLE_MOD % PROBE_MOD == 0
 BUDGET = 4096  # postings read per check
 _SALT_TITLE = np.uint32(0x5BD1E995)
-VERIFY_FROM = 0.2  # sampled containment from which a candidate is verified on full text
+VERIFY_FROM = 0.45  # sampled containment from which a candidate is verified on full text
+MAX_VERIFY = 2  # candidates verified on full text per check, best-ranked first
 RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
 
 TextOf = Callable[[str], "tuple[str, str] | None"]
@@ -231,15 +232,27 @@ class Deduper:
         least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
         best: tuple[float, int, dict[str, float], str, str] | None = None
         mine: Text | None = None
+        verified = 0
         for sid, hits in zip(uniq[order].tolist(), counts[order].tolist(), strict=True):
             if hits < least:
                 break
             blob, key = self._blobs[sid], self._keys[sid]
             assert blob is not None and key is not None
-            ok, scores, reason = judge(f, unpack(blob), self.thresholds)
+            theirs = unpack(blob)
+            ok, scores, reason = judge(f, theirs, self.thresholds)
             rank = scores.get("containment", scores.get("title", 0.0))
             kind = "near"
-            if f.has_body and (ok or scores.get("containment", 0.0) >= VERIFY_FROM or hits > 2):
+            posted = (
+                np.count_nonzero(theirs.sample % PROBE_MOD == 0)
+                if theirs.full
+                else len(theirs.sample)
+            )
+            if (
+                f.has_body
+                and verified < MAX_VERIFY
+                and (ok or rank >= VERIFY_FROM or hits >= max(3, posted // 2))
+            ):
+                verified += 1
                 text = self._text(key)
                 if text is not None:  # exact verification on the full texts
                     mine = mine or prepare(story.title, story.body)
@@ -247,6 +260,8 @@ class Deduper:
                     if v is not None:
                         ok, kind, reason = v.copy, v.kind, v.reason
                         scores = {**scores, **v.scores}
+                        if ok:  # verified on full text: this is the original
+                            return self._match(sid, kind, scores, reason)
             if ok and (best is None or rank > best[0]):
                 best = (rank, sid, scores, reason, kind)
         return self._match(best[1], best[4], best[2], best[3]) if best else None

@@ -23,15 +23,16 @@ Thresholds were chosen on the `train` split of tests/copies_pairs (never on `tes
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from bot.boilerplate import clean_title, strip
-from bot.dedup_text import _CAPS, _NUMBER, _STOP_CAPS, _number, clean, raw_tokens
+from bot.dedup_text import _CAPS, _HAS_CJK, _NUMBER, _STOP_CAPS, _TOKEN, _number, clean, raw_tokens
 
+_DIGIT = re.compile(r"\d")
+_ENDS = re.compile(r"[.!?。！？]|[\u3000-\u9fff]\s")
 VERIFY_CHARS = 20_000  # a 5 MB body is verified on its first 20,000 characters
 _SENTENCE = re.compile(
     r"(?<=[.!?。！？])[\"'”’»)]*\s+|(?<=[。！？])|(?<=[\u3000-\u9fff])\s+(?=[\u3000-\u9fff])"
@@ -62,8 +63,7 @@ class Sentence:
     text: str
     tokens: int
     grams: frozenset[int]
-    numbers: frozenset[str]
-    names: frozenset[str]
+    words: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,31 +80,36 @@ class Text:
         return sum(s.tokens for s in self.sentences)
 
 
+_EMPTY: frozenset[str] = frozenset()
+
+
 def _facts(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    numbers = frozenset(_number(n) for n in _NUMBER.findall(text))
-    names = frozenset(n.lower() for n in _CAPS.findall(text) if n.lower() not in _STOP_CAPS)
+    numbers = frozenset(map(_number, _NUMBER.findall(text))) if _DIGIT.search(text) else _EMPTY
+    names = frozenset(n.lower() for n in _CAPS.findall(text)) - _STOP_CAPS
     return numbers, names
 
 
 def prepare(title: str, body: str) -> Text:
-    paragraphs, dropped = strip(clean(body[:VERIFY_CHARS]))
+    """A text's sentences (boilerplate removed) with their bigrams, words and facts."""
+    text = clean(body[:VERIFY_CHARS])
+    cjk = bool(_HAS_CJK.search(text))
+    paragraphs, dropped = strip(text)
     sentences = []
     for paragraph in paragraphs:
-        for part in _SENTENCE.split(paragraph):
-            tokens = raw_tokens(part.lower(), cleaned=True)
+        for part in _SENTENCE.split(paragraph) if _ENDS.search(paragraph) else (paragraph,):
+            tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
             if not tokens:
                 continue
-            grams = frozenset(map(hash, itertools.pairwise(tokens))) or frozenset(map(hash, tokens))
-            numbers, names = _facts(part)
-            sentences.append(Sentence(part, len(tokens), grams, numbers, names))
+            grams = frozenset(map(hash, zip(tokens, tokens[1:]))) or frozenset(map(hash, tokens))  # noqa: B905
+            sentences.append(Sentence(part, len(tokens), grams, frozenset(tokens)))
     del title  # titles are compared by the index's judge; the verifier reads the text
-    words = frozenset(w for s in sentences for w in raw_tokens(s.text.lower(), cleaned=True))
+    numbers, names = _facts("\n".join(paragraphs))
     return Text(
         tuple(sentences),
         frozenset().union(*(s.grams for s in sentences)),
-        words,
-        frozenset().union(*(s.numbers for s in sentences)),
-        frozenset().union(*(s.names for s in sentences)),
+        frozenset().union(*(s.words for s in sentences)),
+        numbers,
+        names,
         dropped,
     )
 
@@ -126,14 +131,15 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
     the new text no longer has anywhere (a figure replaced, not a conversion added)."""
     changes = []
     for s, shared in zip(q.sentences, qs, strict=True):
-        if not shared or not s.numbers:
+        if not shared or not _DIGIT.search(s.text):
             continue
         best = max(c.sentences, key=lambda o: len(o.grams & s.grams))
         if len(best.grams & s.grams) < rule * max(len(s.grams), len(best.grams)):
             continue
-        gone, added = best.numbers - q.numbers, s.numbers - c.numbers
+        (mine, my_names), (theirs, their_names) = _facts(s.text), _facts(best.text)
+        gone, added = theirs - q.numbers, mine - c.numbers
         if not (gone and added):
-            gone, added = best.names - q.names, s.names - c.names
+            gone, added = their_names - q.names, my_names - c.names
         if gone and added:
             changes.append((min(gone), min(added)))
     return changes
@@ -169,7 +175,9 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
     new_tokens = sum(s.tokens for s, ok in zip(q.sentences, qs, strict=True) if not ok)
     covered = sum(s.tokens for s, ok in zip(c.sentences, cs, strict=True) if ok)
     unshared = [s for s, ok in zip(q.sentences, qs, strict=True) if not ok]
-    new_facts = frozenset().union(*(s.numbers | s.names for s in unshared)) - (c.numbers | c.names)
+    new_facts = frozenset().union(*(frozenset().union(*_facts(s.text)) for s in unshared)) - (
+        c.numbers | c.names
+    )
     changes = _changed_figures(q, c, qs, rules["figure_match"])
     fresh = [s for s in unshared if not _reworded(s, c, rules)]
     fresh_tokens = sum(s.tokens for s in fresh)
