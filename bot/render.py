@@ -186,8 +186,10 @@ def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     """The reply under the original's alert: "+1 source: <title> — <domain>", or "Updated"."""
     title = link(story_url(copy), _title(copy))
     domain = inert(copy.source.domain or copy.source.title or copy.source.feed, 100)
-    text = f"Updated: {title}" if update else f"+1 source: {title} — {domain}"
-    plain = f"Updated: {_title(copy)}" if update else f"+1 source: {_title(copy)} — {domain}"
+    fuller = copy.duplicate is not None and copy.duplicate.kind == "fuller"
+    label = "+1 source (full text)" if fuller else "+1 source"  # a full article after its teaser
+    text = f"Updated: {title}" if update else f"{label}: {title} — {domain}"
+    plain = f"Updated: {_title(copy)}" if update else f"{label}: {_title(copy)} — {domain}"
     return [SectionBlock(text=_mrkdwn(text)).to_dict()], _fit(plain, FALLBACK_MAX)
 
 

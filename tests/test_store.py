@@ -219,3 +219,14 @@ def test_migration_005_moves_existing_tags_into_the_full_text_index(tmp_path: Pa
     assert [h.story.key for h in hits] == ["k"]
     assert store.search(parse_query("Yizhuang tag:ai", now=NOW), now=NOW) == []
     store.close()
+
+
+def test_search_hit_without_snippet_shows_the_clusters_fuller_text(store: Store) -> None:
+    """A teaser stored first, then its full article (a "fuller" copy): the hit shows the full
+    text, not the teaser's two lines."""
+    store.save(make("t", "AI hub", "Yizhuang pledges an AI hub. Read the full story at X."))
+    body = "Yizhuang pledges an AI hub. Ten projects follow, in smart cities and banking."
+    full = make("f", "AI hub", body, tags=("ai",))
+    store.save(full.with_(duplicate=Match("t", "fuller", {})))
+    hits = store.search(parse_query("tag:ai"), now=NOW)
+    assert [h.story.key for h in hits] == ["t"] and "Ten projects follow" in hits[0].snippet
