@@ -67,12 +67,66 @@ def clean_title(title: str) -> str:
 
 
 _TRIGGERS = frozenset(
-    """read reading appeared published posted originally republished click lesen
-    artikel beitrag weiterlesen erschien article lire paru publié leia leer lea matéria continua
-    leggi photo photos photograph image picture video caption credit afp reuters ap getty epa
-    bloomberg reporting writing editing subscribe sign newsletter unlimited cancel anytime
-    advertisement anzeige publicité sponsored related share print facebook listen rights
-    copyright updated""".split()
+    [
+        "read",
+        "reading",
+        "appeared",
+        "published",
+        "posted",
+        "originally",
+        "republished",
+        "click",
+        "lesen",
+        "artikel",
+        "beitrag",
+        "weiterlesen",
+        "erschien",
+        "article",
+        "lire",
+        "paru",
+        "publié",
+        "leia",
+        "leer",
+        "lea",
+        "matéria",
+        "continua",
+        "leggi",
+        "photo",
+        "photos",
+        "photograph",
+        "image",
+        "picture",
+        "video",
+        "caption",
+        "credit",
+        "afp",
+        "reuters",
+        "ap",
+        "getty",
+        "epa",
+        "bloomberg",
+        "reporting",
+        "writing",
+        "editing",
+        "subscribe",
+        "sign",
+        "newsletter",
+        "unlimited",
+        "cancel",
+        "anytime",
+        "advertisement",
+        "anzeige",
+        "publicité",
+        "sponsored",
+        "related",
+        "share",
+        "print",
+        "facebook",
+        "listen",
+        "rights",
+        "copyright",
+        "updated",
+    ]
 )
 _WORD = re.compile(r"\w+")
 _NON_ASCII_SCRIPT = re.compile(r"[\u3000-\u9fff\uac00-\ud7af©\[…]")
