@@ -67,7 +67,7 @@ def clean_title(title: str) -> str:
 
 
 _TRIGGERS = frozenset(
-    [
+    {
         "read",
         "reading",
         "appeared",
@@ -126,7 +126,7 @@ _TRIGGERS = frozenset(
         "rights",
         "copyright",
         "updated",
-    ]
+    }
 )
 _WORD = re.compile(r"\w+")
 _NON_ASCII_SCRIPT = re.compile(r"[\u3000-\u9fff\uac00-\ud7af©\[…]")
