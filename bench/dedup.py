@@ -295,7 +295,7 @@ def run(
     times.sort()
     both = []
     if hasattr(system, "check_add"):
-        for kind, story, truth in chosen:
+        for _kind, story, truth in chosen:
             if truth is None:
                 start = time.perf_counter()
                 system.check_add(story)
