@@ -23,6 +23,7 @@ Thresholds were chosen on the `train` split of tests/copies_pairs (never on `tes
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -100,7 +101,8 @@ def prepare(title: str, body: str) -> Text:
             tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
             if not tokens:
                 continue
-            grams = frozenset(map(hash, zip(tokens, tokens[1:]))) or frozenset(map(hash, tokens))  # noqa: B905
+            pairs = itertools.pairwise(tokens)
+            grams = frozenset(map(hash, pairs)) or frozenset(map(hash, tokens))
             sentences.append(Sentence(part, len(tokens), grams, frozenset(tokens)))
     del title  # titles are compared by the index's judge; the verifier reads the text
     numbers, names = _facts("\n".join(paragraphs))
