@@ -257,3 +257,60 @@ def test_eval_feedback_reports_agreement_with_verdicts(
     assert main(["eval", "--feedback", "--config", str(config_file)]) == 0
     out = capsys.readouterr().out
     assert "3 verdicts" in out and "agreement 67%" in out
+
+
+def test_demo_prints_each_copy_under_its_own_original(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A copy arriving after an unrelated alert is printed under its own original; a copy of an
+    original that was stored but not alerted goes to its own group, under no alert."""
+    from datetime import UTC, datetime
+
+    from bot.cli.demo import _demo_alerts
+    from bot.config import Feed
+    from bot.pipeline import Outcome, Processed
+    from bot.story import Match, Source, Story
+
+    def story(key: str, title: str, copy_of: str | None = None) -> Story:
+        return Story(
+            key=key,
+            url=f"https://example.com/{key}",
+            title=title,
+            source=Source("f", "Feed", "example.com"),
+            published=datetime(2024, 3, 1, tzinfo=UTC),
+            content="text",
+            duplicate=Match(copy_of, "near", {}, {}, f"Copy of {copy_of}.") if copy_of else None,
+        )
+
+    feed = Feed(name="f", url="https://example.com/feed")
+    first = Outcome(
+        feed,
+        [
+            Processed(story("a", "Chip fund alert"), True, channels=("#chips",)),
+            Processed(story("c", "Stored only, no route"), True),
+            Processed(story("b", "Apple and Nike alert"), True, channels=("#tech",)),
+        ],
+    )
+    later = Outcome(
+        feed,
+        [
+            Processed(story("c2", "Copy of the stored story", copy_of="c"), True),
+            Processed(story("a2", "Copy of the chip fund story", copy_of="a"), True),
+        ],
+    )
+    _demo_alerts([first, later])
+    out = capsys.readouterr().out
+    at = {
+        text: out.index(text)
+        for text in (
+            "Chip fund alert",
+            "Copy of the chip fund story",
+            "Apple and Nike alert",
+            "original was not alerted",
+            "Copy of the stored story",
+        )
+    }
+    assert at["Chip fund alert"] < at["Copy of the chip fund story"] < at["Apple and Nike alert"]
+    assert at["Apple and Nike alert"] < at["original was not alerted"]
+    assert at["original was not alerted"] < at["Copy of the stored story"]
+    assert "copy of: Stored only, no route" in out
