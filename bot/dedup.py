@@ -230,6 +230,7 @@ class Deduper:
         uniq, counts = np.unique(ids, return_counts=True)
         order = np.argsort(-counts, kind="stable")[:MAX_CANDIDATES]
         least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
+        sampled = int(np.count_nonzero(probes % SAMPLE_MOD == 0))  # what a long text posts
         best: tuple[float, int, dict[str, float], str, str] | None = None
         mine: Text | None = None
         verified = 0
@@ -250,7 +251,12 @@ class Deduper:
             if (
                 f.has_body
                 and verified < MAX_VERIFY
-                and (ok or rank >= VERIFY_FROM or hits >= max(3, posted // 2))
+                and (
+                    ok
+                    or rank >= VERIFY_FROM
+                    or hits >= max(3, posted // 2)  # most of a short earlier text is here
+                    or hits >= max(2, sampled // 2)  # most of a short new text is there
+                )
             ):
                 verified += 1
                 text = self._text(key)

@@ -55,6 +55,9 @@ RULES: Mapping[str, float] = MappingProxyType(
         "reworded_words": 0.7,  # reworded: this share of the new text's words is in the old
         "reworded_length": 0.7,  # ... at comparable lengths ...
         "reworded_facts": 2,  # ... with fewer new numbers/names than this
+        "reworded_cover": 0.5,  # ... and this share of the old text shared (also when a
+        # contained text rewords part of it): below, a same-topic story, not a rewording
+        "rewords_cover": 0.6,  # a contained text that rewords part: this much of the old shared
     }
 )
 
@@ -247,6 +250,10 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
         scores["fresh_share"] <= rules["contained_new"]
         and len(new_facts) < rules["contained_facts"]
         and fresh_lead <= rules["lead_tokens"]
+        and (
+            scores["new_share"] <= rules["contained_new"]
+            or scores["old_covered"] >= rules["rewords_cover"]
+        )
     ):
         if scores["new_share"] > rules["contained_new"]:
             adds = f"; the rest ({scores['new_share']:.0%}) rewords it" + (
@@ -275,6 +282,7 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
         scores["words"] >= rules["reworded_words"]
         and scores["length_ratio"] >= rules["reworded_length"]
         and len(new_facts) < rules["reworded_facts"]
+        and scores["old_covered"] > rules["reworded_cover"]
         and not (lead == 0 and n_shared < n_q / 2 and len(new_facts))
     ):
         return Verdict(
