@@ -135,9 +135,10 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
     """(old, new) numbers of shared sentences whose close counterpart has another number that
     the new text no longer has anywhere (a figure replaced, not a conversion added)."""
     changes = []
+    same = {o.text for o in c.sentences}
     for s, shared in zip(q.sentences, qs, strict=True):
-        if not shared or not _DIGIT.search(s.text):
-            continue
+        if not shared or s.text in same or not _DIGIT.search(s.text):
+            continue  # an identical sentence changes nothing
         best = max(c.sentences, key=lambda o: len(o.grams & s.grams))
         if len(best.grams & s.grams) < rule * max(len(s.grams), len(best.grams)):
             continue
