@@ -85,7 +85,36 @@ def report(results: list[tuple[dict, bool, Match | None]], verbose: bool = False
                 print(pair["split"], pair["id"], pair["label"], match.reason if match else "-")
 
 
+def markdown(results: list[tuple[dict, bool, Match | None]]) -> None:
+    """Per split: precision/recall by origin, then pairs and errors by kind."""
+    for split in ("train", "test"):
+        rows = [(p, f) for p, f, _ in results if p["split"] == split]
+        print(f"\n#### {split}\n\n| origin | pairs | copies | precision | recall | fp | fn |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        origins = sorted({p["origin"] for p, _ in rows})
+        for origin in [*origins, "all"]:
+            part = [(p, f) for p, f in rows if origin in ("all", p["origin"])]
+            s = score(part)
+            copies = sum(p["label"] == "copy" for p, _ in part)
+            print(
+                f"| {origin} | {s['pairs']} | {copies} | {s['precision']:.3f} | "
+                f"{s['recall']:.3f} | {s['fp']} | {s['fn']} |"
+            )
+    print("\n#### by kind (pairs / wrong)\n\n| kind | label | train | test |\n|---|---|---:|---:|")
+    kinds = sorted({(p["kind"], p["label"]) for p, _, _ in results}, key=lambda k: (k[1], k[0]))
+    for kind, label in kinds:
+        cells = []
+        for split in ("train", "test"):
+            part = [f for p, f, _ in results if p["kind"] == kind and p["split"] == split]
+            wrong = sum(f != (label == "copy") for f in part)
+            cells.append(f"{len(part)} / {wrong}" if wrong else f"{len(part)}")
+        print(f"| {kind} | {label} | {cells[0]} | {cells[1]} |")
+
+
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["train", "test"]
+    wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or ["train", "test"]
     chosen = [p for p in pairset.pairs() if p["split"] in wanted]
-    report(run(chosen), verbose="-v" in sys.argv)
+    if "--markdown" in sys.argv:
+        markdown(run(chosen))
+    else:
+        report(run(chosen), verbose="-v" in sys.argv)
