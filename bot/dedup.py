@@ -243,6 +243,10 @@ class Deduper:
             ok, scores, reason = judge(f, theirs, self.thresholds)
             rank = scores.get("containment", scores.get("title", 0.0))
             kind = "near"
+            swapped = (
+                min(scores.get("new_facts", 0), scores.get("dropped_facts", 0))
+                >= (self.thresholds["new_facts"])
+            )
             posted = (
                 np.count_nonzero(theirs.sample % PROBE_MOD == 0)
                 if theirs.full
@@ -253,7 +257,7 @@ class Deduper:
                 and verified < MAX_VERIFY
                 and (
                     ok
-                    or rank >= VERIFY_FROM
+                    or (rank >= VERIFY_FROM and not swapped)  # many facts swapped: new news
                     or hits >= max(3, posted // 2)  # most of a short earlier text is here
                     or hits >= max(2, sampled // 2)  # most of a short new text is there
                 )
