@@ -182,9 +182,8 @@ def main() -> None:
                     "b": {"src": b.get("src", ref), "ops": b.get("ops", [])},
                 }
             )
-    (HERE / "pairs.json").write_text(
-        json.dumps(out, indent=0, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    lines = ",\n".join(json.dumps(p, ensure_ascii=False) for p in out)
+    (HERE / "pairs.json").write_text(f"[\n{lines}\n]\n", encoding="utf-8")  # a pair a line
     from collections import Counter
 
     print(len(out), Counter((p["split"], p["label"]) for p in out))
