@@ -72,6 +72,7 @@ BUDGET = 4096  # postings read per check
 _SALT_TITLE = np.uint32(0x5BD1E995)
 VERIFY_FROM = 0.45  # sampled containment from which a candidate is verified on full text
 MAX_VERIFY = 2  # candidates verified on full text per check, best-ranked first
+PREPARED = 64  # sentence-split texts kept for re-verification (a popular original, a new story)
 RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
 
 TextOf = Callable[[str], "tuple[str, str] | None"]
@@ -120,6 +121,8 @@ class Deduper:
         self._text_of = text_of
         self._recent: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._last: tuple[tuple[str, str, str], Features] | None = None
+        self._prepared: OrderedDict[str, Text] = OrderedDict()
+        self._mine: tuple[tuple[str, str, str], Text] | None = None  # the last check's text
 
     def __len__(self) -> int:
         return len(self._keys) - self._dead
@@ -133,6 +136,9 @@ class Deduper:
         """Index an accepted story (original or copy); a key already held is ignored."""
         f = self._features(story)
         self._last = None
+        if self._mine is not None and self._mine[0] == (story.key, story.title, story.body):
+            self._keep(story.key, self._mine[1])  # likely a candidate for the next copies
+        self._mine = None
         exact = self._exact_keys(story, f)
         if any(self._keys[i] == story.key for i in self._live(self._exact.get(exact[0][1]))):
             return
@@ -191,6 +197,22 @@ class Deduper:
         f = features(story.title, story.body)
         self._last = (ident, f)
         return f
+
+    def _keep(self, key: str, text: Text) -> None:
+        self._prepared[key] = text
+        self._prepared.move_to_end(key)
+        if len(self._prepared) > PREPARED:
+            self._prepared.popitem(last=False)
+
+    def _prepared_text(self, key: str) -> Text | None:
+        text = self._prepared.get(key)
+        if text is None:
+            raw = self._text(key)
+            if raw is None:
+                return None
+            text = prepare(*raw)
+        self._keep(key, text)
+        return text
 
     def _text(self, key: str) -> tuple[str, str] | None:
         text = self._recent.get(key)
@@ -271,10 +293,12 @@ class Deduper:
                 )
             ):
                 verified += 1
-                text = self._text(key)
+                text = self._prepared_text(key)
                 if text is not None:  # exact verification on the full texts
-                    mine = mine or prepare(story.title, story.body)
-                    v = compare(mine, prepare(*text), self.thresholds)
+                    if mine is None:
+                        mine = prepare(story.title, story.body)
+                        self._mine = ((story.key, story.title, story.body), mine)
+                    v = compare(mine, text, self.thresholds)
                     if v is not None:
                         ok, kind, reason = v.copy, v.kind, v.reason
                         scores = {**scores, **v.scores}

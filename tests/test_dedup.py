@@ -527,3 +527,16 @@ def test_verifier_survives_hostile_text(body: str) -> None:
     deduper = Deduper(text_of=texts.get)
     deduper.load([doc_story("seed", SEED_A)])
     deduper.check(story("hostile", "Hostile", body))  # verified against the seed: no crash
+
+
+def test_an_original_checked_against_several_copies_is_read_and_split_once() -> None:
+    texts = {"seed": (SEED_A[0], "\n".join(SEED_A[1]))}
+    reads: list[str] = []
+    deduper = Deduper(text_of=lambda key: reads.append(key) or texts.get(key))
+    deduper.load([doc_story("seed", SEED_A)])
+    for n in range(3):
+        copy = story(f"teaser-{n}", *_teaser(SEED_A), url=f"https://m{n}.example/t")
+        match = deduper.check(copy)
+        assert match is not None and match.original_key == "seed"
+        deduper.add(copy.with_(duplicate=match))
+    assert reads == ["seed"]
