@@ -8,6 +8,13 @@ Rule order (the first that decides wins):
               first, `bot.dedup_index`), at most MAX_CANDIDATES of them, each judged by
               `bot.dedup_judge.judge`: a copy when the shorter text is mostly contained
               in the longer one and the two do not swap facts (numbers, names).
+  5. verify   the plausible candidates (judged a copy, containment >= VERIFY_FROM without
+              many swapped facts, or most of the shorter text's keys shared), at most
+              MAX_VERIFY, are verified on their full texts (`text_of(key)` reads the store;
+              the last RECENT stories added are kept in memory) by `bot.dedup_verify`:
+              which sentences are shared, where they sit, what the rest adds. Its verdict
+              and explanation replace the judge's; kind "fuller" = a full article after its
+              teaser. Without a text (no `text_of`), the judge decides as before.
 Title-only items (body < MIN_BODY tokens) are judged on their titles alone with a stricter
 threshold, and never when the title is generic ("Live updates") or under three words.
 
@@ -28,8 +35,9 @@ Why these signals (measured on the seed pair and the dev set, tests/dedup_devset
   an excerpt that opens the new one under the same title (`excerpt_lead`, `excerpt_title`).
 - A paraphrase keeps ~0.6-0.9 of its 4-grams: between `paraphrase` and `containment` a
   pair folds only with comparable lengths and no swapped facts.
-- Thresholds were chosen on this dev set (no held-out split): bench/dedup.py's generated
-  window is the independent check (see docs/BENCHMARKS-dedup.md).
+- The judge's thresholds were chosen on this dev set; the verifier's rules on the `train`
+  split of tests/copies_pairs (986 pairs, mostly real text), scored on its `test` split
+  (docs/BENCHMARKS-dedup.md). The dev set stays as unit-level regression examples.
 - Memory: per story one packed `bytes` (<= 72 sampled 4-gram hashes at 4 bytes, lead and
   facts at 2 bytes) and its postings at 8 bytes in sorted numpy arrays; speed: one
   tokenisation, vectorised binary searches, at most MAX_CANDIDATES cheap judgements (most
@@ -41,7 +49,8 @@ from __future__ import annotations
 import hashlib
 import time
 from array import array
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -49,9 +58,10 @@ import numpy as np
 from bot.dedup_index import Postings
 from bot.dedup_judge import DEFAULT_THRESHOLDS, judge
 from bot.dedup_text import SAMPLE_MOD, Features, features, pack, unpack
+from bot.dedup_verify import RULES, Text, compare, prepare
 from bot.story import Match, Story
 
-__all__ = ["DEFAULT_THRESHOLDS", "Deduper", "judge"]
+__all__ = ["DEFAULT_THRESHOLDS", "Deduper", "judge", "stored_texts"]
 
 MAX_CANDIDATES = 8
 MIN_PROBES = 8  # below this many probe keys a candidate sharing a single key is still judged
@@ -60,26 +70,46 @@ PROBE_MOD = 4  # a check looks up its shingles = 0 mod 4; long texts post their 
 assert SAMPLE_MOD % PROBE_MOD == 0
 BUDGET = 4096  # postings read per check
 _SALT_TITLE = np.uint32(0x5BD1E995)
+VERIFY_FROM = 0.45  # sampled containment from which a candidate is verified on full text
+MAX_VERIFY = 2  # candidates verified on full text per check, best-ranked first
+PREPARED = 64  # sentence-split texts kept for re-verification (a popular original, a new story)
+RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
+
+TextOf = Callable[[str], "tuple[str, str] | None"]
 
 
 def _hash64(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
+def stored_texts(store: object) -> TextOf:
+    """`text_of` reading a story's title and body from the store (`get_story(key)`)."""
+
+    def text_of(key: str) -> tuple[str, str] | None:
+        story = store.get_story(key)  # type: ignore[attr-defined]
+        return (story.title, story.body) if story is not None else None
+
+    return text_of
+
+
 class Deduper:
     """The window of recent stories and the decision whether a new one repeats one of them."""
 
     def __init__(
-        self, window: timedelta = timedelta(days=30), thresholds: Mapping[str, float] | None = None
+        self,
+        window: timedelta = timedelta(days=30),
+        thresholds: Mapping[str, float] | None = None,
+        text_of: TextOf | None = None,
     ) -> None:
-        unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
+        """`text_of(key)` -> (title, body) of a stored story (the store), for verification."""
+        unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS) - set(RULES)
         if unknown:
             raise ValueError(
                 f"unknown dedup thresholds {sorted(unknown)}; known: "
-                f"{', '.join(DEFAULT_THRESHOLDS)}"
+                f"{', '.join([*DEFAULT_THRESHOLDS, *RULES])}"
             )
         self.window = window
-        self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+        self.thresholds = {**DEFAULT_THRESHOLDS, **RULES, **(thresholds or {})}
         self._keys: list[str | None] = []
         self._roots: list[str | None] = []
         self._blobs: list[bytes | None] = []
@@ -88,18 +118,27 @@ class Deduper:
         self._near = Postings(np.uint32)
         self._exact = Postings(np.uint64)
         self._dead = 0
+        self._text_of = text_of
+        self._recent: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._last: tuple[tuple[str, str, str], Features] | None = None
+        self._prepared: OrderedDict[str, Text] = OrderedDict()
+        self._mine: tuple[tuple[str, str, str], Text] | None = None  # the last check's text
 
     def __len__(self) -> int:
         return len(self._keys) - self._dead
 
     def check(self, story: Story) -> Match | None:
         """The earlier story this one repeats, with scores and reason; None for new news."""
-        f = features(story.title, story.body)
-        return self._exact_match(story, f) or self._near_match(f)
+        f = self._features(story)
+        return self._exact_match(story, f) or self._near_match(story, f)
 
     def add(self, story: Story, *, _merge: bool = True) -> None:
         """Index an accepted story (original or copy); a key already held is ignored."""
-        f = features(story.title, story.body)
+        f = self._features(story)
+        self._last = None
+        if self._mine is not None and self._mine[0] == (story.key, story.title, story.body):
+            self._keep(story.key, self._mine[1])  # likely a candidate for the next copies
+        self._mine = None
         exact = self._exact_keys(story, f)
         if any(self._keys[i] == story.key for i in self._live(self._exact.get(exact[0][1]))):
             return
@@ -108,6 +147,10 @@ class Deduper:
             self._alive = np.concatenate([self._alive, np.zeros(len(self._alive), bool)])
         self._alive[sid] = True
         self._keys.append(story.key)
+        if _merge:
+            self._recent[story.key] = (story.title, story.body)
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
         self._roots.append(story.duplicate.original_key if story.duplicate else None)
         self._blobs.append(pack(f))
         when = story.published.timestamp() if story.published else time.time()
@@ -146,6 +189,37 @@ class Deduper:
 
     # ------------------------------------------------------------ stages
 
+    def _features(self, story: Story) -> Features:
+        """Features of a story, computed once for its `check` and `add`."""
+        ident = (story.key, story.title, story.body)
+        if self._last is not None and self._last[0] == ident:
+            return self._last[1]
+        f = features(story.title, story.body)
+        self._last = (ident, f)
+        return f
+
+    def _keep(self, key: str, text: Text) -> None:
+        self._prepared[key] = text
+        self._prepared.move_to_end(key)
+        if len(self._prepared) > PREPARED:
+            self._prepared.popitem(last=False)
+
+    def _prepared_text(self, key: str) -> Text | None:
+        text = self._prepared.get(key)
+        if text is None:
+            raw = self._text(key)
+            if raw is None:
+                return None
+            text = prepare(*raw)
+        self._keep(key, text)
+        return text
+
+    def _text(self, key: str) -> tuple[str, str] | None:
+        text = self._recent.get(key)
+        if text is None and self._text_of is not None:
+            text = self._text_of(key)
+        return text
+
     def _live(self, ids: Iterable[int]) -> list[int]:
         return [i for i in ids if self._alive[i]]
 
@@ -174,7 +248,7 @@ class Deduper:
         pairs = f.title[:-1].astype(np.uint32) << np.uint32(16) | f.title[1:].astype(np.uint32)
         return pairs ^ _SALT_TITLE
 
-    def _near_match(self, f: Features) -> Match | None:
+    def _near_match(self, story: Story, f: Features) -> Match | None:
         probes = f.shingles[f.shingles % PROBE_MOD == 0]
         keys = np.unique(np.concatenate([probes, self._title_keys(f)]))
         if not len(keys):
@@ -186,17 +260,53 @@ class Deduper:
         uniq, counts = np.unique(ids, return_counts=True)
         order = np.argsort(-counts, kind="stable")[:MAX_CANDIDATES]
         least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
-        best: tuple[float, int, dict[str, float], str] | None = None
+        sampled = int(np.count_nonzero(probes % SAMPLE_MOD == 0))  # what a long text posts
+        best: tuple[float, int, dict[str, float], str, str] | None = None
+        mine: Text | None = None
+        verified = 0
         for sid, hits in zip(uniq[order].tolist(), counts[order].tolist(), strict=True):
             if hits < least:
                 break
-            blob = self._blobs[sid]
-            assert blob is not None
-            ok, scores, reason = judge(f, unpack(blob), self.thresholds)
+            blob, key = self._blobs[sid], self._keys[sid]
+            assert blob is not None and key is not None
+            theirs = unpack(blob)
+            ok, scores, reason = judge(f, theirs, self.thresholds)
             rank = scores.get("containment", scores.get("title", 0.0))
+            kind = "near"
+            swapped = (
+                min(scores.get("new_facts", 0), scores.get("dropped_facts", 0))
+                >= (self.thresholds["new_facts"])
+            )
+            posted = (
+                np.count_nonzero(theirs.sample % PROBE_MOD == 0)
+                if theirs.full
+                else len(theirs.sample)
+            )
+            if (
+                f.has_body
+                and verified < MAX_VERIFY
+                and (
+                    ok
+                    or (rank >= VERIFY_FROM and not swapped)  # many facts swapped: new news
+                    or hits >= max(3, posted // 2)  # most of a short earlier text is here
+                    or hits >= max(2, sampled // 2)  # most of a short new text is there
+                )
+            ):
+                verified += 1
+                text = self._prepared_text(key)
+                if text is not None:  # exact verification on the full texts
+                    if mine is None:
+                        mine = prepare(story.title, story.body)
+                        self._mine = ((story.key, story.title, story.body), mine)
+                    v = compare(mine, text, self.thresholds)
+                    if v is not None:
+                        ok, kind, reason = v.copy, v.kind, v.reason
+                        scores = {**scores, **v.scores}
+                        if ok:  # verified on full text: this is the original
+                            return self._match(sid, kind, scores, reason)
             if ok and (best is None or rank > best[0]):
-                best = (rank, sid, scores, reason)
-        return self._match(best[1], "near", best[2], best[3]) if best else None
+                best = (rank, sid, scores, reason, kind)
+        return self._match(best[1], best[4], best[2], best[3]) if best else None
 
     def _match(self, sid: int, kind: str, scores: dict[str, float], reason: str) -> Match:
         key = self._keys[sid]

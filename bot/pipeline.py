@@ -36,7 +36,7 @@ import httpx
 
 from bot.classify import Taxonomy, load_taxonomy, tag_story
 from bot.config import Config, Feed, Route
-from bot.dedup import Deduper
+from bot.dedup import Deduper, stored_texts
 from bot.errors import FeedError, StoreError
 from bot.fetch import Fetched, FetchState, fetch, make_client
 from bot.parse import Parsed, parse
@@ -100,7 +100,7 @@ class Pipeline:
         self.report_known = report_known  # load stored decisions for stories seen before
         self.client = make_client(config.limits, transport)
         self.taxonomy: Taxonomy = load_taxonomy(config.taxonomy)
-        self.deduper = Deduper(config.dedup.window, config.dedup.thresholds)
+        self.deduper = Deduper(config.dedup.window, config.dedup.thresholds, stored_texts(store))
         self.deduper.load(store.recent(now() - config.dedup.window))
         self._lock = threading.Lock()
         self._alerted: deque[datetime] = deque()  # when recent alerts were queued (per cycle)

@@ -277,13 +277,15 @@ def render_thread_reply(copy: Story, *, update: bool) -> tuple[list[dict], str]:
     """The reply under the original's alert: "+1 source: <title> — <domain>", or "Updated"."""
     title = link_el(story_url(copy), _title(copy))
     where = plain(copy.source.domain or copy.source.title or copy.source.feed, 100)
+    fuller = copy.duplicate is not None and copy.duplicate.kind == "fuller"
+    label = "+1 source (full text)" if fuller else "+1 source"  # a full article after its teaser
     line = (
         [text_el("Updated: "), title]
         if update
-        else [text_el("+1 source: "), title, text_el(f" — {where}")]
+        else [text_el(f"{label}: "), title, text_el(f" — {where}")]
     )
     raw_title = copy.title or "(untitled)"
-    plain_text = f"Updated: {raw_title}" if update else f"+1 source: {raw_title} — {where}"
+    plain_text = f"Updated: {raw_title}" if update else f"{label}: {raw_title} — {where}"
     blocks = [rich(line)]
     if copy.key and len(copy.key) <= BUTTON_VALUE_MAX:  # "Not a copy" splits it back out
         button = ButtonElement(

@@ -707,3 +707,98 @@ def test_dry_run_on_a_database_from_an_older_hubnews_says_to_upgrade_it(
     err = capsys.readouterr().err
     assert code == 1 and "older hubnews" in err and "without --dry-run" in err
     assert "Traceback" not in err and database.read_bytes() == before
+
+
+def test_demo_prints_each_copy_under_its_own_original(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A copy arriving after an unrelated alert is printed under its own original; a copy of an
+    original that was stored but not alerted goes to its own group, under no alert."""
+    from datetime import UTC, datetime
+
+    from bot.cli.demo import _demo_alerts
+    from bot.config import Feed
+    from bot.pipeline import Outcome, Processed
+    from bot.story import Match, Source, Story
+
+    def story(key: str, title: str, copy_of: str | None = None) -> Story:
+        return Story(
+            key=key,
+            url=f"https://example.com/{key}",
+            title=title,
+            source=Source("f", "Feed", "example.com"),
+            published=datetime(2024, 3, 1, tzinfo=UTC),
+            content="text",
+            duplicate=Match(copy_of, "near", {}, {}, f"Copy of {copy_of}.") if copy_of else None,
+        )
+
+    feed = Feed(name="f", url="https://example.com/feed")
+    first = Outcome(
+        feed,
+        [
+            Processed(story("a", "Chip fund alert"), True, channels=("#chips",)),
+            Processed(story("c", "Stored only, no route"), True),
+            Processed(story("b", "Apple and Nike alert"), True, channels=("#tech",)),
+        ],
+    )
+    later = Outcome(
+        feed,
+        [
+            Processed(story("c2", "Copy of the stored story", copy_of="c"), True),
+            Processed(story("a2", "Copy of the chip fund story", copy_of="a"), True),
+        ],
+    )
+    _demo_alerts([first, later])
+    out = capsys.readouterr().out
+    at = {
+        text: out.index(text)
+        for text in (
+            "Chip fund alert",
+            "Copy of the chip fund story",
+            "Apple and Nike alert",
+            "original was not alerted",
+            "Copy of the stored story",
+        )
+    }
+    assert at["Chip fund alert"] < at["Copy of the chip fund story"] < at["Apple and Nike alert"]
+    assert at["Apple and Nike alert"] < at["original was not alerted"]
+    assert at["original was not alerted"] < at["Copy of the stored story"]
+    assert "copy of: Stored only, no route" in out
+
+
+def _teaser_feed(path: Path) -> Path:
+    """A syndication site's teaser of the seed: its first two paragraphs and a trailer."""
+    _, body = seed("original")
+    paragraphs = [p for p in body.split("\n") if p.strip()][1:3]
+    items = "".join(f"&lt;p&gt;{p}&lt;/p&gt;" for p in paragraphs)
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        "<title>Tech Digest</title><link>https://digest.example/</link><item>"
+        "<title>Beijing E-Town named China's first national AI hub</title>"
+        "<link>https://digest.example/e-town-ai-hub</link>"
+        "<pubDate>Thu, 15 Oct 2020 12:00:00 GMT</pubDate>"
+        f"<description>{items}&lt;p&gt;The post Beijing E-Town named China's first national "
+        "AI hub appeared first on Tech Digest.&lt;/p&gt;</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("teaser_first", [True, False], ids=["teaser-first", "full-first"])
+def test_poll_json_folds_a_teaser_and_its_full_article_in_either_order(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, teaser_first: bool
+) -> None:
+    teaser = str(_teaser_feed(tmp_path / "teaser.xml"))
+    full = str(SAMPLES / "scmp-tech.xml")
+    feeds = [teaser, full] if teaser_first else [full, teaser]
+    args = ["--dry-run", "--db", str(tmp_path / "x.db")]
+    code, lines, _ = poll_json(capsys, *args, "--feed", feeds[0], "--feed", feeds[1])
+    assert code == 0 and len(lines) == 2
+    first, later = lines
+    assert "duplicate" not in first and later["channels"] == []
+    if teaser_first:  # the full article after its teaser: a fuller version
+        assert later["duplicate"]["kind"] == "fuller"
+        assert "fuller version" in later["duplicate"]["reason"]
+    else:  # the teaser after its full article: contained, it adds only a trailer
+        assert later["duplicate"]["kind"] == "near"
+        assert "adds only 1 line of boilerplate" in later["duplicate"]["reason"]

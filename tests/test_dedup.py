@@ -79,7 +79,8 @@ def test_seed_copy_is_folded() -> None:
     assert match.scores["containment"] >= DEFAULT_THRESHOLDS["containment"]
     assert match.scores["title"] < 0.5  # caught although the headlines differ
     assert match.thresholds["containment"] == DEFAULT_THRESHOLDS["containment"]
-    assert "4-grams" in match.reason and match.reason.endswith(".")
+    assert "of its sentences are in the earlier story" in match.reason
+    assert match.reason.endswith(".")
 
 
 def test_follow_up_on_seed_is_new_news() -> None:
@@ -323,7 +324,7 @@ def test_load_rebuilds_the_window() -> None:
 
 
 def test_thresholds_override_defaults_and_unknown_names_are_refused() -> None:
-    strict = Deduper(thresholds={"containment": 0.99, "paraphrase": 0.99})
+    strict = Deduper(thresholds={"shared": 1.01, "reworded": 1.01})  # verifier: nothing shared
     strict.add(doc_story("seed", SEED_A))
     assert strict.check(doc_story("copy", SEED_B)) is None
     assert strict.thresholds["title"] == DEFAULT_THRESHOLDS["title"]
@@ -370,3 +371,172 @@ def test_identical_boilerplate_descriptions_do_not_fold_different_stories() -> N
     assert verdict(first, second) is None
     same_title = story("c", first.title, boilerplate, url="https://mirror.example/c")
     assert verdict(first, same_title) is not None
+
+
+# ------------------------------------------------------------------ the copies pair set (#11)
+
+
+def _pair_results(split: str) -> list[tuple[dict, bool]]:
+    sys.path.insert(0, str(Path(__file__).parent / "copies_pairs"))
+    import evaluate
+    import pairset
+
+    try:
+        chosen = [p for p in pairset.pairs() if p["split"] == split]
+        return [(pair, folded) for pair, folded, _ in evaluate.run(chosen)]
+    except pairset.Unavailable as exc:
+        pytest.skip(str(exc))
+
+
+def test_copies_pair_set_test_split_is_scored_not_tuned(corpus: Path) -> None:
+    """`test` (455 pairs, split by source article) was never used to choose a rule or a
+    threshold: they were chosen on `train`. Floors sit below the measured figures
+    (docs/BENCHMARKS-dedup.md) so a regression fails; they are not targets met by tuning."""
+    rows = _pair_results("test")
+    folded_new = sum(1 for p, f in rows if f and p["label"] == "new")
+    copies = [f for p, f in rows if p["label"] == "copy"]
+    built = [f for p, f in rows if p["label"] == "copy" and p["origin"] != "web"]
+    assert folded_new <= 6  # precision >= 0.98 on ~240 folds
+    assert sum(copies) / len(copies) >= 0.92
+    assert sum(built) / len(built) >= 0.98  # web copies: rewordings/translations out of reach
+
+
+@pytest.mark.parametrize(
+    ("line", "boilerplate"),
+    [
+        ("Read the full story at Asia Business Wire.", True),
+        ("This article first appeared on The Daily Ledger.", True),
+        ("The post Chip tax credit passes appeared first on Tech Digest.", True),
+        ("Lesen Sie den vollständigen Artikel auf heise online.", True),
+        ("Cet article est paru initialement sur Le Monde.", True),
+        ("阅读全文", True),
+        ("Photo: Maria Lopez/Reuters", True),
+        ("Subscribe to The Daily Ledger for just $1 a week for the first 12 weeks.", True),
+        ("(Reporting by Anna Smith; Editing by Mark Potter)", True),
+        ("Advertisement", True),
+        ("The ministry said it would read the full report before deciding.", False),
+        ("Samsung will invest $17bn in a Texas chip plant, the company said on Tuesday.", False),
+    ],
+)
+def test_boilerplate_lines_are_recognised(line: str, boilerplate: bool) -> None:
+    from bot.boilerplate import is_boilerplate
+
+    assert is_boilerplate(line) is boilerplate
+
+
+def test_dateline_is_stripped_from_the_lead() -> None:
+    from bot.boilerplate import strip
+
+    assert strip("LONDON (Reuters) - Shares rose.\nRead more")[0] == ["Shares rose."]
+
+
+def _teaser(doc: tuple[str, list[str]]) -> tuple[str, list[str]]:
+    return "A new headline for the same story", [
+        *doc[1][1:3],  # the first two paragraphs under the "Published:" line
+        "The post appeared first on Tech Digest.",
+    ]
+
+
+def test_teaser_folds_and_the_reason_names_the_shared_and_the_new_part() -> None:
+    match = verdict(doc_story("full", SEED_A), doc_story("teaser", _teaser(SEED_A)))
+    assert match is not None and match.kind == "near"
+    assert "of its sentences are in the earlier story" in match.reason
+    assert "adds only 1 line of boilerplate" in match.reason
+
+
+def test_full_article_after_its_teaser_folds_as_a_fuller_version() -> None:
+    match = verdict(doc_story("teaser", _teaser(SEED_A)), doc_story("full", SEED_A))
+    assert match is not None and match.original_key == "teaser"
+    assert match.kind == "fuller" and "fuller version" in match.reason
+
+
+def test_follow_up_reusing_background_is_new_news() -> None:
+    """A new lead (another story's) over two background paragraphs of the first, verbatim."""
+    other = recipes.source("text:entity_week1")
+    follow = (other[0], [*other[1][:2], *SEED_A[1][2:4]])
+    match = verdict(doc_story("first", SEED_A), doc_story("follow", follow))
+    assert match is None
+
+
+def test_correction_of_a_key_figure_is_new_news() -> None:
+    title, paras = SEED_A
+    changed = [p.replace("1,000", "1,400") for p in paras]
+    assert changed != paras
+    assert verdict(doc_story("first", SEED_A), doc_story("fixed", (title, changed))) is None
+
+
+def test_features_are_computed_once_for_check_and_add(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.dedup
+
+    calls = []
+    real = bot.dedup.features
+    monkeypatch.setattr(bot.dedup, "features", lambda *a: calls.append(a) or real(*a))
+    deduper = Deduper()
+    new = doc_story("seed", SEED_A)
+    deduper.check(new)
+    deduper.add(new)
+    assert len(calls) == 1
+
+
+def test_verification_reads_older_texts_through_text_of() -> None:
+    texts = {"seed": (SEED_A[0], "\n".join(SEED_A[1]))}
+    reads: list[str] = []
+    deduper = Deduper(text_of=lambda key: reads.append(key) or texts.get(key))
+    deduper.load([doc_story("seed", SEED_A)])  # loaded from the store: text not kept
+    match = deduper.check(doc_story("teaser", _teaser(SEED_A)))
+    assert reads == ["seed"] and match is not None and "boilerplate" in match.reason
+
+
+def test_same_day_real_feeds_produce_no_cross_outlet_copy(corpus: Path) -> None:
+    """The 13 real 2022-04 feeds, polled together: other outlets' own reporting of the same
+    days' news is never folded (the text is read from ../shared/corpus, not the repo)."""
+    files = sorted(p.name for p in (corpus / "feeds-real").glob("*2022-04*"))
+    assert len(files) == 13
+    deduper, outlet, folded = Deduper(), {}, []
+    for name in files:
+        for i, (title, body) in enumerate(recipes._feed(name)):
+            item = story(f"{name}#{i}", title, body)
+            match = deduper.check(item)
+            if match and outlet[match.original_key] != name:
+                folded.append((item.key, match.original_key, match.reason))
+            deduper.add(item.with_(duplicate=match))
+            outlet[item.key] = name
+    assert folded == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "\n\n\n",
+        "Read the full story at X.\nAdvertisement\nPhoto: Reuters",  # boilerplate only
+        "😀 " * 500,
+        "北京亦庄 AI hub Беларусь 반도체 ,,, ... !!! " * 300,
+        "x" * 100_000,  # one 100k-character word
+        "\n".join(SEED_A[1]) + "\n" + "lorem ipsum dolor sit amet " * 200_000,  # > 5 MB
+    ],
+    ids=["empty", "blank", "boilerplate", "emoji", "mixed", "long-word", "5mb"],
+)
+def test_verifier_survives_hostile_text(body: str) -> None:
+    from bot.dedup_verify import compare, prepare
+
+    for other in (body, "\n".join(SEED_A[1])):
+        verdict_ = compare(prepare("t", body), prepare("t", other))
+        assert verdict_ is None or verdict_.reason
+    texts = {"seed": (SEED_A[0], "\n".join(SEED_A[1]))}
+    deduper = Deduper(text_of=texts.get)
+    deduper.load([doc_story("seed", SEED_A)])
+    deduper.check(story("hostile", "Hostile", body))  # verified against the seed: no crash
+
+
+def test_an_original_checked_against_several_copies_is_read_and_split_once() -> None:
+    texts = {"seed": (SEED_A[0], "\n".join(SEED_A[1]))}
+    reads: list[str] = []
+    deduper = Deduper(text_of=lambda key: reads.append(key) or texts.get(key))
+    deduper.load([doc_story("seed", SEED_A)])
+    for n in range(3):
+        copy = story(f"teaser-{n}", *_teaser(SEED_A), url=f"https://m{n}.example/t")
+        match = deduper.check(copy)
+        assert match is not None and match.original_key == "seed"
+        deduper.add(copy.with_(duplicate=match))
+    assert reads == ["seed"]

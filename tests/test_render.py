@@ -378,3 +378,19 @@ def test_small_batch_shows_all_stories():
     assert len(blocks) == 2
     assert len(rich_lines(blocks[1])) == 2
     assert "…and" not in json.dumps(blocks)
+
+
+def test_thread_reply_for_a_fuller_version_says_full_text():
+    from bot.story import Match
+
+    full = SEED.with_(
+        key="full",
+        url="https://news.example/full",
+        title="Beijing tech park eyes AI hub",
+        source=Source("other", "Other News", "news.example"),
+        duplicate=Match("teaser", "fuller", {}, {}, "It opens with the earlier story."),
+    )
+    blocks, fallback = render_thread_reply(full, update=False)
+    assert fallback == "+1 source (full text): Beijing tech park eyes AI hub — news.example"
+    assert rich_elements(blocks)[0] == {"type": "text", "text": "+1 source (full text): "}
+    assert rich_elements(blocks)[1]["url"] == "https://news.example/full"

@@ -392,7 +392,7 @@ def test_a_second_run_on_the_same_database_exits_2_naming_the_first(
         read_until(restarted, "hubnews running")
     finally:
         restarted.send_signal(signal.SIGTERM)
-        restarted.wait(timeout=10)
+        restarted.wait(timeout=30)  # generous, as above
         restarted.communicate()
 
 

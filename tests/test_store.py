@@ -292,3 +292,14 @@ def test_migration_008_clears_impossible_published_dates(tmp_path: Path) -> None
     [row] = store.outbox_rows()  # the outbox rows survive the table's rebuild
     assert (row.story_key, row.kind, row.text) == ("fine", "alert", None)
     store.close()
+
+
+def test_search_hit_without_snippet_shows_the_clusters_fuller_text(store: Store) -> None:
+    """A teaser stored first, then its full article (a "fuller" copy): the hit shows the full
+    text, not the teaser's two lines."""
+    store.save(make("t", "AI hub", "Yizhuang pledges an AI hub. Read the full story at X."))
+    body = "Yizhuang pledges an AI hub. Ten projects follow, in smart cities and banking."
+    full = make("f", "AI hub", body, tags=("ai",))
+    store.save(full.with_(duplicate=Match("t", "fuller", {})))
+    hits = store.search(parse_query("tag:ai"), now=NOW)
+    assert [h.story.key for h in hits] == ["t"] and "Ten projects follow" in hits[0].snippet

@@ -72,18 +72,46 @@ def _demo_poll(cfg: config.Config) -> list[Outcome]:
 
 
 def _demo_alerts(outcomes: list[Outcome]) -> None:
-    for outcome in outcomes:
-        for processed in outcome.new:
-            story = processed.story
-            if story.duplicate:
-                out.print(
-                    f"\n[dim]↳ folded copy[/] {safe(story.title)} "
-                    f"[dim]({safe(story.source.title)})[/]\n"
-                    f"  [dim]thread reply under the original: +1 source — "
-                    f"{safe(story.duplicate.reason)}[/]"
-                )
-            elif processed.channels:
-                print_alert(processed)
+    """Each alert with the copies folded under it; copies of an original that was not
+    alerted (stored only: no route matched) in a group of their own, never under an
+    unrelated alert."""
+    new = [processed for outcome in outcomes for processed in outcome.new]
+    titles = {p.story.key: p.story.title for p in new}
+    alerted = {p.story.key for p in new if p.channels and not p.story.duplicate}
+    copies: dict[str, list[Processed]] = {}
+    orphans: list[Processed] = []
+    for processed in new:
+        match = processed.story.duplicate
+        if match is None:
+            continue
+        if match.original_key in alerted:
+            copies.setdefault(match.original_key, []).append(processed)
+        else:
+            orphans.append(processed)
+    for processed in new:
+        if processed.story.key in alerted:
+            print_alert(processed)
+            for copy in copies.get(processed.story.key, []):
+                _print_copy(copy, "thread reply under this alert")
+    if orphans:
+        out.rule("folded copies whose original was not alerted (stored, searchable)", align="left")
+        for copy in orphans:
+            assert copy.story.duplicate is not None
+            original = titles.get(copy.story.duplicate.original_key)
+            _print_copy(
+                copy,
+                f"copy of: {original}" if original else "copy of a story stored earlier",
+            )
+
+
+def _print_copy(processed: Processed, where: str) -> None:
+    story = processed.story
+    assert story.duplicate is not None
+    out.print(
+        f"\n[dim]↳ folded copy[/] {safe(story.title)} "
+        f"[dim]({safe(story.source.title)})[/]\n"
+        f"  [dim]{safe(where)} — {safe(story.duplicate.reason)}[/]"
+    )
 
 
 def print_alert(processed: Processed) -> None:

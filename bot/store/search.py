@@ -94,7 +94,14 @@ class SearchMixin(StoreBase):
                 text = row["t"] if MARK_START in (row["t"] or "") else _around(row["body"], words)
         assert first is not None
         story = story_from_row(first)
-        text = text or (story.summary or story.body)[:200]
+        if not text:  # no snippet: the cluster's fullest text (a full article after its teaser)
+            fullest = self._one(
+                "SELECT * FROM stories WHERE cluster_id = ? "
+                "ORDER BY MAX(LENGTH(content), LENGTH(description)) DESC, id LIMIT 1",
+                (cluster,),
+            )
+            shown = story_from_row(fullest) if fullest else story
+            text = (shown.summary or shown.body)[:200]
         return Hit(
             story=story, snippet=text, rank=float(rank), sources=int(size["n"]) if size else 1
         )

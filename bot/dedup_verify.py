@@ -1,0 +1,307 @@
+"""Exact verification of one candidate on full texts: which sentences are shared, where, and
+what the rest is.
+
+`compare(new, old)` (each `(title, body)`) strips re-publishers' boilerplate
+(`bot.boilerplate`), splits both texts into sentences, and marks each sentence of one text as
+shared when most of its word bigrams (character bigrams for CJK) occur in the other text. From
+that it measures where the shared text sits (does it open the new story? does it cover the old
+story?), what the unshared part of the new story holds (tokens, numbers and names the old one
+lacks), and whether a shared sentence changed a figure. `decide(v)` turns those measures into
+a verdict and one sentence naming the shared part and the new part:
+
+    changed figure          a shared sentence carries another number: a correction -> new
+    contained               the new text adds (almost) nothing but boilerplate -> copy
+    fuller                  the new text opens with the old one and continues it -> copy
+                            (kind "fuller": a full article after its teaser or excerpt)
+    update on top           all of the old text, a short paragraph on top without new
+                            facts (a wire UPDATE) -> copy
+    reworded                nearly every sentence reworded, same facts, similar length -> copy
+    otherwise               new lead or new paragraphs of substance -> new news
+
+Thresholds were chosen on the `train` split of tests/copies_pairs (never on `test`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from bot.boilerplate import clean_title, strip
+from bot.dedup_text import _CAPS, _HAS_CJK, _NUMBER, _STOP_CAPS, _TOKEN, _number, clean, raw_tokens
+
+_DIGIT = re.compile(r"\d")
+_ENDS = re.compile(r"[.!?。！？]|[\u3000-\u9fff]\s")
+VERIFY_CHARS = 20_000  # a 5 MB body is verified on its first 20,000 characters
+_SENTENCE = re.compile(
+    r"(?<=[.!?。！？])[\"'”’»)]*\s+|(?<=[。！？])|(?<=[\u3000-\u9fff])\s+(?=[\u3000-\u9fff])"
+)
+
+RULES: Mapping[str, float] = MappingProxyType(
+    {
+        "shared": 0.5,  # a sentence is shared when this share of its bigrams is in the other
+        "contained_new": 0.15,  # contained: at most this share of the new text is unshared ...
+        "contained_facts": 3,  # ... holding fewer new numbers/names than this
+        "reworded": 0.7,  # an unshared sentence is reworded when this share of its words ...
+        "reworded_grams": 0.25,  # ... and this share of its bigrams are in the other text
+        "figure_match": 0.7,  # a changed figure counts in a sentence this close to its match
+        "swapped_facts": 5,  # numbers/names each text has and the other lacks: new news
+        "lead_tokens": 30,  # contained: at most this many fresh tokens before the shared text
+        "fuller_cover": 0.8,  # fuller / update: this share of the old text is in the new one
+        "update_new": 0.35,  # update on top: at most this share of the new text is new ...
+        "update_facts": 5,  # ... with fewer new numbers/names than this
+        "reworded_words": 0.7,  # reworded: this share of the new text's words is in the old
+        "reworded_length": 0.7,  # ... at comparable lengths ...
+        "reworded_facts": 2,  # ... with fewer new numbers/names than this
+        "reworded_cover": 0.5,  # ... and this share of the old text shared (also when a
+        # contained text rewords part of it): below, a same-topic story, not a rewording
+        "rewords_cover": 0.6,  # a contained text that rewords part: this much of the old shared
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    text: str
+    tokens: int
+    grams: frozenset[int]
+    words: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    sentences: tuple[Sentence, ...]
+    grams: frozenset[int]
+    words: frozenset[str]
+    numbers: frozenset[str]
+    names: frozenset[str]
+    boilerplate: int  # paragraphs dropped
+
+    @property
+    def tokens(self) -> int:
+        return sum(s.tokens for s in self.sentences)
+
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+def _facts(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    numbers = frozenset(map(_number, _NUMBER.findall(text))) if _DIGIT.search(text) else _EMPTY
+    names = frozenset(n.lower() for n in _CAPS.findall(text)) - _STOP_CAPS
+    return numbers, names
+
+
+def prepare(title: str, body: str) -> Text:
+    """A text's sentences (boilerplate removed) with their bigrams, words and facts."""
+    text = clean(body[:VERIFY_CHARS])
+    cjk = bool(_HAS_CJK.search(text))
+    paragraphs, dropped = strip(text)
+    sentences = []
+    for paragraph in paragraphs:
+        for part in _SENTENCE.split(paragraph) if _ENDS.search(paragraph) else (paragraph,):
+            tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
+            if not tokens:
+                continue
+            pairs = itertools.pairwise(tokens)
+            grams = frozenset(map(hash, pairs)) or frozenset(map(hash, tokens))
+            sentences.append(Sentence(part, len(tokens), grams, frozenset(tokens)))
+    del title  # titles are compared by the index's judge; the verifier reads the text
+    numbers, names = _facts("\n".join(paragraphs))
+    return Text(
+        tuple(sentences),
+        frozenset().union(*(s.grams for s in sentences)),
+        frozenset().union(*(s.words for s in sentences)),
+        numbers,
+        names,
+        dropped,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    copy: bool
+    kind: str  # "near" or "fuller"
+    scores: dict[str, float]
+    reason: str
+
+
+def _shared(s: Sentence, other: Text, rule: float) -> bool:
+    return len(s.grams & other.grams) >= rule * len(s.grams)
+
+
+def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tuple[str, str]]:
+    """(old, new) numbers of shared sentences whose close counterpart has another number that
+    the new text no longer has anywhere (a figure replaced, not a conversion added)."""
+    changes = []
+    same = {o.text for o in c.sentences}
+    for s, shared in zip(q.sentences, qs, strict=True):
+        if not shared or s.text in same or not _DIGIT.search(s.text):
+            continue  # an identical sentence changes nothing
+        best = max(c.sentences, key=lambda o: len(o.grams & s.grams))
+        if len(best.grams & s.grams) < rule * max(len(s.grams), len(best.grams)):
+            continue
+        (mine, my_names), (theirs, their_names) = _facts(s.text), _facts(best.text)
+        gone, added = theirs - q.numbers, mine - c.numbers
+        if not (gone and added):
+            gone, added = their_names - q.names, my_names - c.names
+        if gone and added:
+            changes.append((min(gone), min(added)))
+    return changes
+
+
+def _reworded(s: Sentence, other: Text, rules: Mapping[str, float]) -> bool:
+    words = set(raw_tokens(s.text.lower(), cleaned=True))
+    return len(words & other.words) >= rules["reworded"] * len(words) and len(
+        s.grams & other.grams
+    ) >= rules["reworded_grams"] * len(s.grams)
+
+
+_CORRECTION = re.compile(
+    r"\b(correction|corrected|clarification|berichtigung|korrektur|rectificatif|"
+    r"correctif|corrección|correção|rettifica)\b|更正|訂正|정정",
+    re.IGNORECASE,
+)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict | None:
+    """Is `new` a copy of `old`? Sentence-level, on full texts; None when a text is nothing
+    but boilerplate (the title-aware judge decides then)."""
+    q, c, rule = new, old, rules["shared"]
+    if not q.sentences or not c.sentences:
+        return None
+    qs = [_shared(s, c, rule) for s in q.sentences]
+    cs = [_shared(s, q, rule) for s in c.sentences]
+    q_tokens, c_tokens = max(1, q.tokens), max(1, c.tokens)
+    new_tokens = sum(s.tokens for s, ok in zip(q.sentences, qs, strict=True) if not ok)
+    covered = sum(s.tokens for s, ok in zip(c.sentences, cs, strict=True) if ok)
+    unshared = [s for s, ok in zip(q.sentences, qs, strict=True) if not ok]
+    new_facts = frozenset().union(*(frozenset().union(*_facts(s.text)) for s in unshared)) - (
+        c.numbers | c.names
+    )
+    changes = _changed_figures(q, c, qs, rules["figure_match"])
+    fresh = [s for s in unshared if not _reworded(s, c, rules)]
+    fresh_tokens = sum(s.tokens for s in fresh)
+    correction = any(_CORRECTION.search(s.text) for s in unshared)
+    lead = 0
+    while lead < len(qs) and qs[lead]:
+        lead += 1
+    fresh_lead = 0
+    for s, ok in zip(q.sentences, qs, strict=True):
+        if ok:
+            break
+        fresh_lead += 0 if _reworded(s, c, rules) else s.tokens
+    q_facts, c_facts = q.numbers | q.names, c.numbers | c.names
+    swapped = min(len(q_facts - c_facts), len(c_facts - q_facts))
+    scores = {
+        "new_share": new_tokens / q_tokens,
+        "fresh_share": fresh_tokens / q_tokens,
+        "old_covered": covered / c_tokens,
+        "new_facts": float(len(new_facts)),
+        "changed_figures": float(len(changes)),
+        "shared_lead": float(lead),
+        "fresh_lead": float(fresh_lead),
+        "swapped_facts": float(swapped),
+        "words": len(q.words & c.words) / max(1, len(q.words)),
+        "length_ratio": min(q_tokens, c_tokens) / max(q_tokens, c_tokens),
+        "boilerplate": float(q.boilerplate),
+    }
+    n_shared, n_q, n_c = sum(qs), len(qs), len(cs)
+    adds = (
+        f"; it adds only {_count(q.boilerplate, 'line')} of boilerplate"
+        if q.boilerplate
+        else "; it adds nothing"
+    )
+    if not n_shared:
+        where = f"none of its {_count(n_q, 'sentence')}"
+    elif n_shared == n_q:
+        where = "its only sentence" if n_q == 1 else f"all {n_q} of its sentences"
+    elif lead == n_shared:
+        where = f"the first {n_shared} of its {n_q} sentences"
+    else:
+        where = f"{n_shared} of its {n_q} sentences"
+    are = "is" if n_shared == 1 and n_q == 1 else "are"
+    if correction:
+        return Verdict(
+            False, "near", scores, f"{where} {are} in the earlier story, but it adds a correction"
+        )
+    if swapped >= rules["swapped_facts"]:
+        return Verdict(
+            False,
+            "near",
+            scores,
+            f"{where} {are} in the earlier story, but each text has numbers or names the other "
+            f"lacks ({swapped} swapped): other facts in the same words",
+        )
+    if changes:
+        old_n, new_n = changes[0]
+        return Verdict(
+            False,
+            "near",
+            scores,
+            f"{where} {are} in the earlier story, but a shared sentence changes a figure "
+            f"({old_n} -> {new_n}): a correction or new data",
+        )
+    if (
+        scores["fresh_share"] <= rules["contained_new"]
+        and len(new_facts) < rules["contained_facts"]
+        and fresh_lead <= rules["lead_tokens"]
+        and (
+            scores["new_share"] <= rules["contained_new"]
+            or scores["old_covered"] >= rules["rewords_cover"]
+        )
+    ):
+        if scores["new_share"] > rules["contained_new"]:
+            adds = f"; the rest ({scores['new_share']:.0%}) rewords it" + (
+                f" and {_count(q.boilerplate, 'line')} of boilerplate" if q.boilerplate else ""
+            )
+        return Verdict(True, "near", scores, f"{where} {are} in the earlier story{adds}")
+    if scores["old_covered"] >= rules["fuller_cover"]:
+        tail = f"it continues with {scores['new_share']:.0%} more text"
+        if lead:
+            return Verdict(
+                True,
+                "fuller",
+                scores,
+                f"it opens with the earlier story ({scores['old_covered']:.0%} of it, "
+                f"{_count(n_c, 'sentence')}); {tail}: a fuller version",
+            )
+        if scores["new_share"] <= rules["update_new"] and len(new_facts) < rules["update_facts"]:
+            return Verdict(
+                True,
+                "near",
+                scores,
+                f"it holds {scores['old_covered']:.0%} of the earlier story under "
+                f"{_count(n_q - n_shared, 'new sentence')} on top without new facts: an update",
+            )
+    if (
+        scores["words"] >= rules["reworded_words"]
+        and scores["length_ratio"] >= rules["reworded_length"]
+        and len(new_facts) < rules["reworded_facts"]
+        and scores["old_covered"] > rules["reworded_cover"]
+        and not (lead == 0 and n_shared < n_q / 2 and len(new_facts))
+    ):
+        return Verdict(
+            True,
+            "near",
+            scores,
+            f"a rewording: {scores['words']:.0%} of its words are the earlier story's, "
+            f"{where} shared, no new numbers or names",
+        )
+    first = "its opening is new" if not qs[0] else f"it shares {where}"
+    return Verdict(
+        False,
+        "near",
+        scores,
+        f"{first}; {scores['new_share']:.0%} of it is not in the earlier story, with "
+        f"{_count(len(new_facts), 'new number or name')}",
+    )
+
+
+def title_words(title: str) -> list[str]:
+    return raw_tokens(clean_title(title).lower())

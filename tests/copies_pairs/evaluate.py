@@ -1,0 +1,120 @@
+"""Score `bot.dedup.Deduper` on the copies pair set: `python tests/copies_pairs/evaluate.py`.
+
+For each pair: a fresh Deduper, `add(a)`, then `check(b)`; a copy is found when the match
+names a. Prints precision/recall per split (train, test) and origin (web = the 161 real web
+pairs) and the errors per kind. `test` is scored, never tuned on.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1]))
+import pairset  # noqa: E402
+
+from bot.dedup import Deduper  # noqa: E402
+from bot.story import Match, Source, Story  # noqa: E402
+
+T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
+
+
+def make_story(key: str, title: str, body: str) -> Story:
+    link = f"https://example.com/{key}"
+    src = Source("example", "example", "example.com")
+    return Story(key, link, title, src, T0, content=body, canonical_url=link)
+
+
+def verdict(pair: dict) -> Match | None:
+    a = make_story(pair["id"] + "/a", *pairset.build(pair["a"]))
+    b = make_story(pair["id"] + "/b", *pairset.build(pair["b"]))
+    texts = {a.key: (a.title, a.body)}
+    deduper = Deduper(text_of=texts.get) if _takes_text() else Deduper()
+    deduper.add(a)
+    return deduper.check(b)
+
+
+def _takes_text() -> bool:
+    import inspect
+
+    return "text_of" in inspect.signature(Deduper).parameters
+
+
+def score(rows: list[tuple[dict, bool]]) -> dict[str, float]:
+    tp = sum(1 for p, f in rows if f and p["label"] == "copy")
+    fp = sum(1 for p, f in rows if f and p["label"] == "new")
+    fn = sum(1 for p, f in rows if not f and p["label"] == "copy")
+    return {
+        "pairs": len(rows),
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+        "fp": fp,
+        "fn": fn,
+    }
+
+
+def run(pairs: list[dict]) -> list[tuple[dict, bool, Match | None]]:
+    out = []
+    for pair in pairs:
+        match = verdict(pair)
+        out.append((pair, match is not None and match.original_key == pair["id"] + "/a", match))
+    return out
+
+
+def report(results: list[tuple[dict, bool, Match | None]], verbose: bool = False) -> None:
+    groups: dict[str, list[tuple[dict, bool]]] = defaultdict(list)
+    for pair, folded, _ in results:
+        for name in (pair["split"], f"{pair['split']}/{pair['origin']}"):
+            groups[name].append((pair, folded))
+    for name in sorted(groups):
+        s = score(groups[name])
+        errors = Counter(
+            p["kind"] for p, f in groups[name] if f != (p["label"] == "copy")
+        ).most_common()
+        print(
+            f"{name:24} n={s['pairs']:4} P={s['precision']:.3f} R={s['recall']:.3f} "
+            f"fp={s['fp']} fn={s['fn']} {dict(errors) if '/' not in name else ''}"
+        )
+    if verbose:
+        for pair, folded, match in results:
+            if folded != (pair["label"] == "copy"):
+                print(pair["split"], pair["id"], pair["label"], match.reason if match else "-")
+
+
+def markdown(results: list[tuple[dict, bool, Match | None]]) -> None:
+    """Per split: precision/recall by origin, then pairs and errors by kind."""
+    for split in ("train", "test"):
+        rows = [(p, f) for p, f, _ in results if p["split"] == split]
+        print(f"\n#### {split}\n\n| origin | pairs | copies | precision | recall | fp | fn |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        origins = sorted({p["origin"] for p, _ in rows})
+        for origin in [*origins, "all"]:
+            part = [(p, f) for p, f in rows if origin in ("all", p["origin"])]
+            s = score(part)
+            copies = sum(p["label"] == "copy" for p, _ in part)
+            print(
+                f"| {origin} | {s['pairs']} | {copies} | {s['precision']:.3f} | "
+                f"{s['recall']:.3f} | {s['fp']} | {s['fn']} |"
+            )
+    print("\n#### by kind (pairs / wrong)\n\n| kind | label | train | test |\n|---|---|---:|---:|")
+    kinds = sorted({(p["kind"], p["label"]) for p, _, _ in results}, key=lambda k: (k[1], k[0]))
+    for kind, label in kinds:
+        cells = []
+        for split in ("train", "test"):
+            part = [f for p, f, _ in results if p["kind"] == kind and p["split"] == split]
+            wrong = sum(f != (label == "copy") for f in part)
+            cells.append(f"{len(part)} / {wrong}" if wrong else f"{len(part)}")
+        print(f"| {kind} | {label} | {cells[0]} | {cells[1]} |")
+
+
+if __name__ == "__main__":
+    wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or ["train", "test"]
+    chosen = [p for p in pairset.pairs() if p["split"] in wanted]
+    if "--markdown" in sys.argv:
+        markdown(run(chosen))
+    else:
+        report(run(chosen), verbose="-v" in sys.argv)
