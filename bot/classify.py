@@ -261,6 +261,7 @@ def _tags(
     weighed: _Weighed, taxonomy: Taxonomy, thresholds: Mapping[str, float] | None
 ) -> list[Tag]:
     limits = {**taxonomy.thresholds, **(thresholds or {})}
+    scoring = taxonomy.scoring
     groups = _group_strengths(
         weighed,
         taxonomy.scoring["group_cap"],
@@ -278,7 +279,11 @@ def _tags(
             w for (kind, name, _r, _w), (w, _t) in weighed.items() if kind == "neg" and name == tag
         )
         evidence.extend(_best_combo(taxonomy.combos.get(tag, ()), groups))
-        raw = sum(e.weight for e in evidence) + negative
+        positive = sum(e.weight for e in evidence)
+        if len(evidence) == 1 and evidence[0].where != "title":  # one passing phrase
+            positive *= scoring["single_hit"]
+        # negative cues weaken evidence but never outweigh more than a share of it
+        raw = positive + max(negative, -scoring["negative_share"] * positive)
         score = 1 - 2 ** (-max(raw, 0.0) / taxonomy.scoring["half"])
         if evidence and raw > 0 and score >= limits.get(tag, 0.5):
             evidence.sort(key=lambda e: -e.weight)

@@ -41,7 +41,7 @@ def detect(text: str) -> str:
     han = len(_HAN.findall(sample))
     if hangul >= 2 and hangul >= kana:
         return "ko"
-    if kana >= 2:
+    if kana:  # Chinese is never written with kana
         return "ja"
     if han >= 4:
         return "zh"

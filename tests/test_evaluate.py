@@ -26,9 +26,9 @@ MIN_EXAMPLES = 30
 # Floors on the LOCKED test split (measured figure - a small margin; never lowered silently).
 FLOORS = {
     ("en", "pair"): 0.86,
-    ("non-en", "pair"): 0.48,
-    ("all", "semiconductors"): 0.60,
-    ("all", "export-controls"): 0.70,
+    ("non-en", "pair"): 0.84,
+    ("all", "semiconductors"): 0.86,
+    ("all", "export-controls"): 0.85,
 }
 
 
