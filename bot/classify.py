@@ -39,6 +39,8 @@ from bot.taxonomy import Combo, Entry, Target, Taxonomy, load_taxonomy, normalis
 __all__ = ["Target", "Taxonomy", "classify", "load_taxonomy", "regions", "tag_story"]
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_UPPER = re.compile(r"[A-Z]")
+_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}  # full-width Latin -> ASCII, same length
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -64,7 +66,7 @@ def _places(story: Story, scoring: Mapping[str, float]) -> list[tuple[str, str]]
 
 def _shouting(text: str) -> bool:
     """A place written in capitals, where acronyms cannot be told from words."""
-    return text.isupper() and len(text) >= 12
+    return text.isupper() and len(_UPPER.findall(text)) >= 12
 
 
 def _wordchar(c: str) -> bool:
@@ -75,6 +77,7 @@ def _wordchar(c: str) -> bool:
 def _match(text: str, where: str, tax: Taxonomy, lang: str) -> tuple[list[_Hit], int]:
     """Every taxonomy hit in one place, and the number of words there."""
     hits: list[_Hit] = []
+    shown, text = text, text.translate(_WIDTH)
     norm = normalise(text)
     if len(norm) != len(text):  # a character whose lower case is longer ("İ"): keep offsets
         norm = "".join(c.lower()[:1] for c in text.translate({45: 32, 10: 32}))
@@ -103,7 +106,7 @@ def _match(text: str, where: str, tax: Taxonomy, lang: str) -> tuple[list[_Hit],
                         continue
                 if not entry.prefix and stop < size and _wordchar(text[stop]):
                     continue
-            found = text[start:stop]
+            found = shown[start:stop]
             hits.extend(_Hit(t, found, where) for t in entry.targets)
             exact.update((start, t.rule) for t in entry.targets)
     words = 0

@@ -25,10 +25,10 @@ MIN_EXAMPLES = 30
 
 # Floors on the LOCKED test split (measured figure - a small margin; never lowered silently).
 FLOORS = {
-    ("en", "pair"): 0.86,
-    ("non-en", "pair"): 0.84,
-    ("all", "semiconductors"): 0.86,
-    ("all", "export-controls"): 0.85,
+    ("en", "pair"): 0.88,  # measured 0.899
+    ("non-en", "pair"): 0.89,  # measured 0.906
+    ("all", "semiconductors"): 0.91,  # measured 0.929
+    ("all", "export-controls"): 0.86,  # measured 0.875
 }
 
 
