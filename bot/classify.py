@@ -40,6 +40,7 @@ __all__ = ["Target", "Taxonomy", "classify", "load_taxonomy", "regions", "tag_st
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _UPPER = re.compile(r"[A-Z]")
+_FULL_WIDTH = re.compile(r"[\uff01-\uff5e]")
 _WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}  # full-width Latin -> ASCII, same length
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -77,46 +78,45 @@ def _wordchar(c: str) -> bool:
 def _match(text: str, where: str, tax: Taxonomy, lang: str) -> tuple[list[_Hit], int]:
     """Every taxonomy hit in one place, and the number of words there."""
     hits: list[_Hit] = []
-    shown, text = text, text.translate(_WIDTH)
-    norm = normalise(text)
+    norm = normalise(text)  # full-width Latin folded too, same length
     if len(norm) != len(text):  # a character whose lower case is longer ("İ"): keep offsets
-        norm = "".join(c.lower()[:1] for c in text.translate({45: 32, 10: 32}))
+        norm = "".join(normalise(c)[:1] for c in text)
     size = len(text)
     acronyms_ok = not _shouting(text)
     exact: set[tuple[int, str]] = set()
-    for end, (length, entries) in tax.automaton.iter(norm):
-        start = end - length + 1
-        end += 1
-        entry: Entry
-        for entry in entries:
-            if entry.langs is not None and lang not in entry.langs:
-                continue
-            stop = end
-            if entry.mode != "cjk":
-                if start > 0 and _wordchar(text[start - 1]):
+    runs = [(tax.automaton, norm)]
+    if acronyms_ok:
+        wide = not text.isascii() and _FULL_WIDTH.search(text)
+        runs.append((tax.capitals, text.translate(_WIDTH) if wide else text))
+    for (matcher, payload), haystack in runs:
+        if matcher is None:
+            continue
+        for key, start, end in matcher.find_matches_as_indexes(haystack, overlapping=True):
+            entries = payload[key]
+            entry: Entry
+            for entry in entries:
+                if entry.langs is not None and lang not in entry.langs:
                     continue
-                if entry.mode == "acronym":
-                    if not acronyms_ok:
+                stop = end
+                if entry.mode != "cjk":
+                    if start > 0 and _wordchar(norm[start - 1]):
                         continue
-                    if text[start:end] != entry.phrase:
+                    if entry.mode == "acronym":
+                        if stop < size and text[stop] == "s":  # "AIs", "LLMs"
+                            stop += 1
+                        if stop < size and text[stop] == "$":  # "US$7.5 billion"
+                            continue
+                    if not entry.prefix and stop < size and _wordchar(norm[stop]):
                         continue
-                    if stop < size and text[stop] == "s":  # "AIs", "LLMs"
-                        stop += 1
-                    if stop < size and text[stop] == "$":  # "US$7.5 billion"
-                        continue
-                if not entry.prefix and stop < size and _wordchar(text[stop]):
-                    continue
-            found = shown[start:stop]
-            hits.extend(_Hit(t, found, where) for t in entry.targets)
-            exact.update((start, t.rule) for t in entry.targets)
-    words = 0
-    if text:
+                found = text[start:stop]
+                hits.extend(_Hit(t, found, where) for t in entry.targets)
+                exact.update((start, t.rule) for t in entry.targets)
+    words = text.count(" ") + 1  # enough for the body's length factor
+    if lang in ("zh", "ja"):
+        words += len(_CJK_CHAR.findall(text)) // 2
+    if tax.fuzzy and where != "body":  # misspelt names: title and lede (the body weighs little)
         spans = [m.span() for m in _TOKEN.finditer(text)]
-        words = (
-            len(spans) + len(_CJK_CHAR.findall(text)) // 2 if lang in ("zh", "ja") else len(spans)
-        )
-        if tax.fuzzy:
-            hits.extend(_fuzzy_all(text, spans, exact, where, tax))
+        hits.extend(_fuzzy_all(text, spans, exact, where, tax))
     return hits, words
 
 

@@ -19,7 +19,29 @@ CJK = ("zh", "ja", "ko")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LETTERS = re.compile(r"[^\W\d_]")
+_ANY_CJK = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+# words that are not words of the other Latin languages here
+_ENGLISH = frozenset(
+    [
+        "the",
+        "and",
+        "of",
+        "to",
+        "for",
+        "with",
+        "that",
+        "said",
+        "has",
+        "have",
+        "will",
+        "from",
+        "its",
+        "this",
+        "which",
+    ]
+)
 
 
 @lru_cache(maxsize=1)
@@ -36,18 +58,20 @@ def _identifier() -> Any:
 def detect(text: str) -> str:
     """The language of `text` (a title plus its first paragraph is enough)."""
     sample = text[:600]
-    hangul = len(_HANGUL.findall(sample))
-    kana = len(_KANA.findall(sample))
-    han = len(_HAN.findall(sample))
-    if hangul >= 2 and hangul >= kana:
-        return "ko"
-    if kana:  # Chinese is never written with kana
-        return "ja"
-    if han >= 4:
-        return "zh"
-    if len(_LETTERS.findall(sample)) < 12:
-        return "en"
-    return str(_identifier().classify(sample)[0])
+    if not sample.isascii() and _ANY_CJK.search(sample):
+        hangul = len(_HANGUL.findall(sample))
+        kana = len(_KANA.findall(sample))
+        han = len(_HAN.findall(sample))
+        if hangul >= 2 and hangul >= kana:
+            return "ko"
+        if kana:  # Chinese is never written with kana
+            return "ja"
+        if han >= 4:
+            return "zh"
+    words = sample.lower().split()
+    if len(words) < 3 or len(_ENGLISH.intersection(words)) >= 2:
+        return "en"  # too short to tell, or English function words: without the model
+    return str(_identifier().classify(sample[:300])[0])
 
 
 def script_of(lang: str) -> str:

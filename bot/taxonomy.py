@@ -27,7 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from bot.errors import ConfigError
 
@@ -52,7 +52,20 @@ _SCORING = {
     "single_hit": 1.0,  # a tag resting on one phrase outside the title: its weight x this
 }
 _TOP = {"version", "scoring", "groups", "tags", "entities", "regions", "region_group", "senses"}
-_NORM = str.maketrans({"-": " ", "‐": " ", "’": "'", "\n": " ", "\t": " ", "\r": " ", "\xa0": " "})
+_REPLACE = (
+    ("-", " "),
+    ("\n", " "),
+    ("’", "'"),
+    ("‐", " "),
+    ("\t", " "),
+    ("\r", " "),
+    ("\xa0", " "),
+)
+_FULL_WIDTH = re.compile(r"[\uff01-\uff5e]")
+_NORM = str.maketrans(
+    {"-": " ", "‐": " ", "’": "'", "\n": " ", "\t": " ", "\r": " ", "\xa0": " "}
+    | {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}  # full-width Latin
+)
 
 
 class Target(NamedTuple):
@@ -70,6 +83,23 @@ class Entry(NamedTuple):
     targets: tuple[Target, ...]
 
 
+class Automaton(NamedTuple):
+    """Aho–Corasick over the keys (ahocorasick_rs; overlapping matches, character offsets);
+    `entries[i]` are the taxonomy entries of key i."""
+
+    matcher: Any  # ahocorasick_rs.AhoCorasick, or None without keys
+    entries: tuple[tuple[Entry, ...], ...]
+
+
+def _automaton(keyed: list[tuple[str, tuple[Entry, ...]]]) -> Automaton:
+    if not keyed:
+        return Automaton(None, ())
+    matcher = ahocorasick_rs.AhoCorasick(
+        [k for k, _ in keyed], matchkind=ahocorasick_rs.MATCHKIND_STANDARD
+    )
+    return Automaton(matcher, tuple(e for _, e in keyed))
+
+
 class Combo(NamedTuple):
     groups: tuple[str, ...]
     weight: float
@@ -84,7 +114,8 @@ class Taxonomy:
     regions: tuple[str, ...]
     scoring: Mapping[str, float]
     combos: Mapping[str, tuple[Combo, ...]]
-    automaton: Any  # ahocorasick.Automaton: normalised key -> tuple[Entry, ...]
+    automaton: Automaton  # phrases, matched on `normalise(text)`
+    capitals: Automaton  # acronyms, matched on the text as written (full-width folded)
     fuzzy: Mapping[str, tuple[tuple[str, int, str, tuple[Target, ...]], ...]]
     senses: tuple[frozenset[str], ...]  # per sense: the rules it silences
     aliases: tuple[tuple[str, ...], ...]  # entity name + aliases (search expands through them)
@@ -92,8 +123,15 @@ class Taxonomy:
 
 
 def normalise(text: str) -> str:
-    """Lower case, hyphens and line breaks as spaces; same length as `text` where possible."""
-    return text.translate(_NORM).lower()
+    """Lower case, hyphens and line breaks as spaces, full-width Latin as ASCII; the same length
+    as `text` (unless a character's lower case is longer, e.g. "İ")."""
+    low = text.lower()
+    for old, new in _REPLACE:
+        if old in low:
+            low = low.replace(old, new)
+    if not low.isascii() and _FULL_WIDTH.search(low):
+        low = low.translate(_NORM)
+    return low
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
@@ -392,17 +430,15 @@ class _Builder:
         for (key, mode, langs, prefix), targets in self.entries.items():
             entry = Entry(key, mode, langs, prefix, tuple(targets))
             if mode == "acronym":
-                forms = {key.lower()}
+                forms = {key}
             elif mode == "words" and not prefix:
                 forms = _variants(key)
             else:
                 forms = {key}
             for form in forms:
                 keyed[form].append(entry)
-        automaton = ahocorasick.Automaton()
-        for form, entries in keyed.items():
-            automaton.add_word(form, (len(form), tuple(entries)))
-        automaton.make_automaton()
+        words = [(f, tuple(es)) for f, es in keyed.items() if es[0].mode != "acronym"]
+        capitals = [(f, tuple(es)) for f, es in keyed.items() if es[0].mode == "acronym"]
         return Taxonomy(
             source=self.label,
             tags=tuple(tags),
@@ -411,7 +447,8 @@ class _Builder:
             regions=tuple(regions),
             scoring=MappingProxyType(scoring),
             combos=MappingProxyType(combos),
-            automaton=automaton,
+            automaton=_automaton(words),
+            capitals=_automaton(capitals),
             fuzzy={k: tuple(v) for k, v in self.fuzzy.items()},
             senses=tuple(self.senses),
             aliases=tuple(self.aliases),
