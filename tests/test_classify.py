@@ -551,3 +551,26 @@ def test_a_language_list_counts_only_in_its_language(taxonomy: Taxonomy) -> None
     # "chip" is German vocabulary (prefix match: "Chipfabrik"); an English compound is not
     assert "semiconductors" in tag_ids(make_story("Neue Chipfabrik in Dresden eröffnet"), taxonomy)
     assert "semiconductors" not in tag_ids(make_story("Chipotle opens a new restaurant"), taxonomy)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("China names Hefei a national AI pilot zone for the technology", "en"),
+        ("Die Bundesregierung plant neue Subventionen für die Halbleiterindustrie", "de"),
+        ("Le gouvernement annonce un plan pour l'intelligence artificielle", "fr"),
+        ("Il governo approva il piano nazionale per i semiconduttori", "it"),
+        ("El Gobierno aprueba ayudas para la industria de semiconductores", "es"),
+        ("De overheid steekt een miljard euro in de chipindustrie", "nl"),
+        ("北京亦庄获批人工智能创新中心", "zh"),
+        ("立法院三讀通過人工智慧基本法", "zh"),
+        ("経産省、半導体工場に補助金", "ja"),
+        ("OpenAIが新モデル", "ja"),
+        ("정부, 반도체 보조금 확대", "ko"),
+        ("AI", "en"),
+    ],
+)
+def test_language_is_told_by_script_then_words(text: str, lang: str) -> None:
+    from bot.lang import detect
+
+    assert detect(text) == lang
