@@ -574,3 +574,38 @@ def test_language_is_told_by_script_then_words(text: str, lang: str) -> None:
     from bot.lang import detect
 
     assert detect(text) == lang
+
+
+CUE_BALANCE = [
+    (
+        "negative cues never outweigh strong evidence",
+        "AI chipmaker's earnings beat forecasts as profits and stocks climb",
+        "Demand for its AI accelerators drove quarterly earnings; the stock market cheered.",
+        {"ai"},
+        set(),
+    ),
+    (
+        "a passing clause is not the topic",
+        "Government doubles chip subsidies",
+        "The grants will fund fabs that make chips essential for artificial intelligence and cars.",
+        {"industrial-policy"},
+        {"ai"},
+    ),
+    (
+        "regulating a technology alone is not industrial policy",
+        "European Parliament approves AI Act with bans on social scoring",
+        "Lawmakers backed a plan for oversight of high-risk AI systems.",
+        {"ai"},
+        {"industrial-policy"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "title", "body", "present", "absent"), CUE_BALANCE, ids=[c[0] for c in CUE_BALANCE]
+)
+def test_cue_balance(
+    taxonomy: Taxonomy, case: str, title: str, body: str, present: set[str], absent: set[str]
+) -> None:
+    got = tag_ids(make_story(title, body), taxonomy)
+    assert present <= got and not absent & got, got

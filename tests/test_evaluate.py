@@ -25,9 +25,9 @@ MIN_EXAMPLES = 30
 
 # Floors on the LOCKED test split (measured figure - a small margin; never lowered silently).
 FLOORS = {
-    ("en", "pair"): 0.88,  # measured 0.899
+    ("en", "pair"): 0.90,  # measured 0.913
     ("non-en", "pair"): 0.89,  # measured 0.906
-    ("all", "semiconductors"): 0.91,  # measured 0.929
+    ("all", "semiconductors"): 0.90,  # measured 0.916 (0.929 before negative_share 0.5)
     ("all", "export-controls"): 0.86,  # measured 0.875
 }
 
