@@ -1,25 +1,30 @@
 """Tag a story with topics from the taxonomy (`config/taxonomy.toml`), with evidence for every tag.
 
-Rule order, all rules being data in the taxonomy:
+Rule order, all rules being data in the taxonomy (loaded and compiled by bot/taxonomy.py):
  1. Places: the title, the lede (first paragraph of `story.body`, cut at `lede_chars`) and the
-    body (the rest, cut at `body_chars`: text beyond it is not read).
- 2. Exact phrases: each place is tokenised once; word n-grams (lower-cased, plurals folded,
-    hyphens = spaces) are looked up in an index keyed by their first word. Entries written in
-    capitals ("AI", "MOST") are acronyms: they match the same capitals only, and not at all in a
-    place written in capitals. Chinese/Japanese/Korean entries match as substrings.
- 3. Fuzzy aliases: Latin entity aliases of 8+ letters are compared (rapidfuzz Indel ratio)
-    with token windows at capitalised words whose first four letters (across a space) start an
-    alias, so spelling variants ("Yizhaung") match without running rapidfuzz over every word.
- 4. Per tag: phrase and entity weights x where-factor (title > lede > body; the body factor
+    body (the rest, cut at `body_chars`: text beyond it is not read). The story's language comes
+    from the title and lede (bot/lang.py) and selects the language's own vocabulary.
+ 2. Exact phrases: one Aho–Corasick pass per place over the lower-cased text (hyphens = spaces)
+    finds every phrase; a Latin phrase needs a word boundary on both sides (CJK characters are
+    boundaries, so Latin names inside Chinese/Japanese text match; punctuation is not a space, so
+    no phrase spans a sentence end), a phrase of another Latin language on the left only
+    (inflections, compounds), a CJK phrase none. Acronyms ("AI", "MOST") are found by a second
+    pass over the text as written: the same capitals only, never in a place written in capitals.
+ 3. Fuzzy aliases (title and lede): Latin entity aliases of 8+ letters are compared (rapidfuzz
+    Indel ratio) with token windows at capitalised words whose first four letters (across a
+    space) start an alias, so spelling variants ("Yizhaung") match.
+ 4. Senses: an ambiguous term (AI, IA, chip …) is dropped from a story that names another of its
+    senses (artificial insemination, avian influenza, Air India; potato chips, pet microchips).
+ 5. Per tag: phrase and entity weights x where-factor (title > lede > body; the body factor
     shrinks with body length; repeats add ln(count)), plus the strongest combo (every named cue
     group hit; weighed by the weakest group; a group sums its distinct hits, body hits capped;
-    country names count at half weight as state actors), plus negative cues.
- 5. score = 1 - 2^(-raw / half); a tag is given when score >= its threshold and it has positive
-    evidence. Regions are scored the same way from region phrases and entities' regions.
+    country names count at half weight as state actors); one phrase outside the title counts
+    `single_hit` of its weight; negative cues take away at most `negative_share` of the rest.
+ 6. score = 1 - 2^(-raw / half); a tag is given when score >= its threshold and it has positive
+    evidence (text found, taxonomy rule, place, weight). Regions are scored the same way from
+    region phrases and entities' regions.
 
-`classify`, `regions` and `tag_story` are pure (a bounded memo of folded words is the only
-module state). Longer than the usual module because the loader, its validation and the
-matcher share one private data model; splitting them would export that model.
+`classify`, `regions` and `tag_story` are pure.
 """
 
 from __future__ import annotations
