@@ -609,3 +609,27 @@ def test_cue_balance(
 ) -> None:
     got = tag_ids(make_story(title, body), taxonomy)
     assert present <= got and not absent & got, got
+
+
+CONCEPTS = [
+    ("Commerce rescinds the AI diffusion rule", "", {"ai", "industrial-policy", "export-controls"}),
+    ("Nvidia's H800 and A800 sales to China face new limits", "", {"semiconductors"}),
+    (
+        "Beijing tells state firms to buy domestic chips instead of Nvidia's",
+        "",
+        {"industrial-policy"},
+    ),
+    ("Battery makers race for Inflation Reduction Act credits", "", {"industrial-policy"}),
+    (
+        "India Semiconductor Mission approves a fourth fab",
+        "",
+        {"industrial-policy", "semiconductors"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "body", "expected"), CONCEPTS, ids=[c[0][:30] for c in CONCEPTS])
+def test_named_policies_and_accelerators_are_known(
+    taxonomy: Taxonomy, title: str, body: str, expected: set[str]
+) -> None:
+    assert expected <= tag_ids(make_story(title, body), taxonomy)
