@@ -55,6 +55,28 @@ BASELINE = {  # the plain keyword list: any hit = tag
 }  # fmt: skip
 
 
+NOTES = [
+    "Notes:",
+    "- Split: per language, ids ordered by sha1(id), first half `train` (203), rest `test` "
+    "(199); drawn once (tests/classify_devset/web-split.json, ids only). Rules were tuned on "
+    "`train` only; `test` was scored once after each change and never looked into.",
+    "- Targets (issue #12) on the locked test: pair macro-F1 >= 0.93 for English and >= 0.85 "
+    "for the other languages together. Other languages: met. English: not met (see the table; "
+    "train 0.939). The remaining English train misses are single stories whose evidence is "
+    "outside any rule's reach (a fine for trading with Huawei, chip-smuggling fraud charges, a "
+    "Nobel prize for protein folding, a voice-cloning robocall).",
+    "- No learned component was added: not attempted in tags-2 (the rules had not plateaued on "
+    "train when time ran out); the earlier logistic-regression note in "
+    "docs/BENCHMARKS-classify.md still applies.",
+    "- Speed work: one Aho-Corasick pass (ahocorasick-rs) per place instead of regexes and "
+    "n-gram lookups; language from the script or English function words, lingua only for other "
+    "Latin text; fuzzy names in title and lede only; summarise skips its costly patterns when "
+    "an exact cheap test says they cannot match (identical summaries on all BBC articles). "
+    "Language detection with py3langid was tried and dropped: 60-86 MB resident for its model "
+    "(lingua in low-accuracy mode: ~15 MB, no errors on the 402 web items).",
+]
+
+
 def _module(name: str, path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
@@ -209,6 +231,7 @@ def main() -> None:
         "Original dev set (tests/classify_devset, written by the rules' authors), held-out "
         f"macro-F1 over ai + industrial-policy: {devset_f1:.3f}.",
     ]
+    lines += ["", *NOTES]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
