@@ -265,6 +265,8 @@ BAD_INPUT = [
     ("all caps", "US ADDS CHINESE AI FIRMS TO ENTITY LIST", "THE COMMERCE DEPARTMENT SAID SO."),
     ("emoji", "🤖🔥 AI is here 🚀", "🇨🇳 Subsidies 💰💰💰 for chips 🧠"),
     ("control characters", "AI\x00 chips\x1b[31m", "\ufeffsubsidy\u200b for \r\n chips"),
+    ("longer lower case", "İstanbul chip plant wins state subsidy", "İİİ AI chips ＡＩ"),
+    ("full width", "ＯｐｅｎＡＩ ＡＩ 半導体 補助金", "ＡＩ chips"),
 ]
 
 
