@@ -1,19 +1,25 @@
-"""Benchmark classify + summarize against a plain keyword list, and measure dev-set macro-F1.
+"""Benchmark tag + summarise against the code before tags-2 and a keyword list; measure quality.
 
-    python bench/classify.py [--corpus ../shared/corpus] [--write docs/BENCHMARKS-classify.md]
+    python bench/classify.py [--corpus ../shared/corpus] [--write docs/BENCHMARKS.md]
 
-Timing: every one of the 2,225 BBC articles (corpus/articles/bbc.jsonl, read in place: its text
-may not be copied into the repo), one story at a time, in one process: median and p95 per story
-for classify + summarize, each alone, and the baseline (one case-insensitive regex per tag over
-title + text: any keyword hit = tag). Quality: macro-F1 over ai + industrial-policy on the dev
-set (tests/classify_devset) for the rules, the baseline and ablations of the rules (what each
-part contributes). Prints Markdown; --write also saves it.
+Speed: every one of the 2,225 BBC articles (corpus/articles/bbc.jsonl) and the 402 web items
+(corpus/web, 10 languages), both read in place (third-party text, never copied), one story at a
+time in one process, best of 3 runs per story: median and p95 per story for tag (classify +
+regions) + summarise, each alone, the same work by the code before tags-2 (bench/classify_old.py
+with bench/taxonomy_old.toml, bench/summarize_old.py: kept verbatim as the baseline) and the plain
+keyword list DESIGN names (one case-insensitive regex per tag); ratios against both.
+
+Quality on the web set (split once, tests/classify_devset/web-split.json): per tag and per
+language on `train` (tuned on) and on the LOCKED `test` (scored once per change, never tuned
+on); the issue's pair (ai + industrial-policy) for en and non-en; the old rules and the keyword
+list on `test`; the original dev set's held-out macro-F1. --write replaces the
+"Tags (tags-2)" section of the given Markdown file.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import importlib.util
 import json
 import platform
 import re
@@ -22,103 +28,74 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.classify import Target, Taxonomy, classify, load_taxonomy  # noqa: E402
-from bot.evaluate import DEFAULT_TAGS, Labelled, load_devset  # noqa: E402
+from bot.classify import load_taxonomy, tag_story  # noqa: E402
+from bot.evaluate import DEFAULT_TAGS, by_language, evaluate, load_devset, load_web  # noqa: E402
 from bot.story import Source, Story  # noqa: E402
 from bot.summarize import summarize  # noqa: E402
 
-BASELINE = {
-    "ai": [
-        "artificial intelligence",
-        "AI",
-        "A.I.",
-        "machine learning",
-        "deep learning",
-        "neural network",
-        "chatbot",
-        "ChatGPT",
-        "OpenAI",
-        "language model",
-        "self-driving",
-        "driverless",
-        "autonomous driving",
-        "autonomous vehicle",
-        "robotaxi",
-        "facial recognition",
-        "generative AI",
-    ],
-    "industrial-policy": [
-        "industrial policy",
-        "subsidy",
-        "subsidies",
-        "subsidise",
-        "state aid",
-        "tariff",
-        "tariffs",
-        "anti-subsidy",
-        "anti-dumping",
-        "export controls",
-        "export control",
-        "entity list",
-        "blacklist",
-        "chips act",
-        "five-year plan",
-        "national plan",
-        "national strategy",
-        "pilot zone",
-        "incentives",
-        "grants",
-        "state fund",
-        "state-backed",
-        "export ban",
-    ],
-}
+PAIR = ("ai", "industrial-policy")
+SECTION = "## Tags (tags-2)"
+BASELINE = {  # the plain keyword list: any hit = tag
+    "ai": ["artificial intelligence", "AI", "A.I.", "machine learning", "deep learning",
+           "neural network", "chatbot", "ChatGPT", "OpenAI", "language model", "self-driving",
+           "driverless", "robotaxi", "facial recognition", "generative AI"],
+    "industrial-policy": ["industrial policy", "subsidy", "subsidies", "state aid", "tariff",
+                          "tariffs", "anti-subsidy", "export controls", "entity list",
+                          "chips act", "five-year plan", "national strategy", "pilot zone",
+                          "incentives", "grants", "state fund", "state-backed", "export ban"],
+    "semiconductors": ["semiconductor", "semiconductors", "chip", "chips", "chipmaker",
+                       "foundry", "wafer", "lithography"],
+    "export-controls": ["export controls", "export control", "entity list", "export ban",
+                        "export curbs", "export licence", "export license"],
+}  # fmt: skip
 
 
 NOTES = [
     "Notes:",
-    "- Target: classify + summarize <= 1 ms median per story; macro-F1 >= 0.93 held out.",
-    "- Baseline = the BASELINE keyword lists in this script, one case-insensitive regex per tag "
-    "over title + text; any hit = tag.",
-    "- Ablations switch one part of the rules off: combos (cue groups that must co-occur, e.g. "
-    "a steering instrument + a technology sector), negative cues, the entity/alias table, "
-    "fuzzy alias matching. The dev set has few misspelt names, so fuzzy matching shows no F1 "
-    "gain here; tests/test_classify.py covers it directly.",
-    "- Dev-set caveat: the same team wrote the items and the rules, so the held-out figure "
-    "flatters them. Better estimate of fresh data: five batches written after tuning, each "
-    "scored once before any rule change (first-run macro-F1 / industrial-policy F1): batch 2 "
-    "(40 items) 0.907 / 0.815, batch 3 (50) 0.907 / 0.865, batch 4 (39) 0.833 / 0.667, "
-    "batch 5 (40) 0.897 / 0.857, batch 6 (35) 0.913 / 0.870; ai F1 was 0.94-1.00 "
-    "throughout. Misses were vocabulary the rules lacked (e.g. 'duties', 'scheme', 'memory "
-    "maker', 'premier', 'revokes licences'); after each batch the rules were widened and the "
-    "batch joined the held-out split (written-b2..b6). Expect about 0.90 on fresh text, "
-    "industrial-policy recall being the weak side.",
-    "- Learned component, measured and not added: a logistic regression over title/lede word "
-    "1-2-grams (pure Python, trained on the other 362 items) scored macro-F1 0.808 alone on "
-    "batch 5; rules OR model (p >= 0.7) scored 0.935 vs 0.897 for rules alone (1-2 items of "
-    "40), but its strongest industrial-policy features were 'ministry', 'us', 'state', "
-    "'chinese' (the dev set's topic mix, not policy) and it tagged 8 BBC articles the rules "
-    "do not (e.g. 'Chinese wine tempts Italy's Illva'). An earlier scikit-learn hashed-n-gram "
-    "model did not beat the rules either. Revisit with a larger labelled set (e.g. the "
-    "team's feedback verdicts).",
+    "- Split: per language, ids ordered by sha1(id), first half `train` (203), rest `test` "
+    "(199); drawn once (tests/classify_devset/web-split.json, ids only). Rules were tuned on "
+    "`train` only; `test` was scored once after each change and never looked into.",
+    "- Targets (issue #12) on the locked test: pair macro-F1 >= 0.93 for English and >= 0.85 "
+    "for the other languages together. Other languages: met. English: not met (see the table; "
+    "train 0.939). The remaining English train misses are single stories whose evidence is "
+    "outside any rule's reach (a fine for trading with Huawei, chip-smuggling fraud charges, a "
+    "Nobel prize for protein folding, a voice-cloning robocall).",
+    "- Learned component, measured and not added: a logistic regression over hashed character "
+    "2-4-grams of title + lede (5-fold cross-validation on `train`) scored F1 0.26 (ai) and "
+    "0.50 (industrial-policy) alone; OR-ed with the rules (p >= 0.6) it added 0.009 on "
+    "industrial-policy (one item) and nothing on ai. Not worth a shipped model; revisit with "
+    "more labelled text (e.g. the team's feedback verdicts).",
+    "- Speed work: one Aho-Corasick pass (ahocorasick-rs) per place instead of regexes and "
+    "n-gram lookups; language from the script or English function words, lingua only for other "
+    "Latin text; fuzzy names in title and lede only; summarise skips its costly patterns when "
+    "an exact cheap test says they cannot match (identical summaries on all BBC articles). "
+    "Language detection with py3langid was tried and dropped: 60-86 MB resident for its model "
+    "(lingua in low-accuracy mode: ~15 MB, no errors on the 402 web items).",
 ]
 
 
-def baseline_tagger() -> Callable[[Story], list[str]]:
+def _module(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def keyword_tagger() -> Callable[[Story], list[str]]:
     patterns = {
         tag: re.compile(r"\b(" + "|".join(re.escape(k) for k in words) + r")\b", re.IGNORECASE)
         for tag, words in BASELINE.items()
     }
-
-    def tag(story: Story) -> list[str]:
-        text = f"{story.title}\n{story.body}"
-        return [t for t, p in patterns.items() if p.search(text)]
-
-    return tag
+    return lambda story: [
+        t for t, p in patterns.items() if p.search(f"{story.title}\n{story.body}")
+    ]
 
 
 def bbc_stories(corpus: Path) -> list[Story]:
@@ -139,63 +116,35 @@ def bbc_stories(corpus: Path) -> list[Story]:
     return stories
 
 
-def timings(
-    stories: list[Story], work: Callable[[Story], object], rounds: int = 3
-) -> tuple[float, float]:
-    """(median, p95) seconds per story; each story timed `rounds` times, its best kept."""
+def timings(stories: list[Story], work: Callable[[Story], object]) -> tuple[float, float]:
+    """(median, p95) milliseconds per story; each story timed 3 times, its best kept."""
     per_story = []
     for story in stories:
         best = float("inf")
-        for _ in range(rounds):
+        for _ in range(3):
             start = time.perf_counter()
             work(story)
             best = min(best, time.perf_counter() - start)
-        per_story.append(best)
+        per_story.append(best * 1000)
     per_story.sort()
     return statistics.median(per_story), per_story[int(len(per_story) * 0.95)]
 
 
-def macro_f1(items: Iterable[Labelled], predict: Callable[[Story], Iterable[str]]) -> float:
-    counts = {t: [0, 0, 0] for t in DEFAULT_TAGS}  # tp, fp, fn
+def pair_f1(items: Iterable, predict: Callable[[Story], Iterable[str]]) -> dict[str, float]:
+    """Macro-F1 over ai + industrial-policy for en and non-en items."""
+    counts: dict[str, dict[str, list[int]]] = {"en": {}, "non-en": {}}
     for item in items:
         got = set(predict(item.story))
-        for tag in DEFAULT_TAGS:
-            if tag in got and tag in item.labels:
-                counts[tag][0] += 1
-            elif tag in got:
-                counts[tag][1] += 1
-            elif tag in item.labels:
-                counts[tag][2] += 1
-    f1s = [2 * tp / (2 * tp + fp + fn) if tp else 0.0 for tp, fp, fn in counts.values()]
-    return sum(f1s) / len(f1s)
-
-
-def without(
-    tax: Taxonomy,
-    kinds: frozenset[str] = frozenset(),
-    combos: bool = True,
-    fuzzy: bool = True,
-    entities: bool = True,
-) -> Taxonomy:
-    """The taxonomy with some parts switched off (for the ablation table)."""
-    names = {t.rule for entries in tax.fuzzy.values() for e in entries for t in e[3]}
-
-    def keep(targets: tuple[Target, ...]) -> tuple[Target, ...]:
-        return tuple(
-            t
-            for t in targets
-            if t.kind not in kinds and (entities or t.rule not in names or t.kind == "group")
-        )
-
-    words = {k: tuple((rest, keep(ts)) for rest, ts in v) for k, v in tax.words.items()}
-    return dataclasses.replace(
-        tax,
-        words=words,
-        acronyms={k: keep(v) for k, v in tax.acronyms.items()},
-        cjk=tuple((p, keep(ts)) for p, ts in tax.cjk),
-        combos=tax.combos if combos else {},
-        fuzzy=tax.fuzzy if fuzzy and entities else {},
-    )
+        side = counts["en" if item.lang == "en" else "non-en"]
+        for tag in PAIR:
+            c = side.setdefault(tag, [0, 0, 0])
+            c[0] += tag in got and tag in item.labels
+            c[1] += tag in got and tag not in item.labels
+            c[2] += tag not in got and tag in item.labels
+    return {
+        side: sum(2 * tp / (2 * tp + fp + fn) if tp else 0.0 for tp, fp, fn in c.values()) / 2
+        for side, c in counts.items()
+    }
 
 
 def main() -> None:
@@ -203,77 +152,98 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--write", type=Path, default=None)
     args = parser.parse_args()
-    if not (args.corpus / "articles" / "bbc.jsonl").is_file():
-        sys.exit(f"no BBC articles under {args.corpus}: pass --corpus PATH")
-    tax = load_taxonomy()
-    stories = bbc_stories(args.corpus)
-    base = baseline_tagger()
-    for story in stories[:200]:  # warm-up: memo tables, regex caches
-        classify(story, tax)
-        summarize(story)
-    rows = {
-        "classify + summarize": timings(stories, lambda s: (classify(s, tax), summarize(s))),
-        "classify": timings(stories, lambda s: classify(s, tax)),
-        "summarize": timings(stories, summarize),
-        "baseline keyword list": timings(stories, base),
-    }
-    items, skipped = load_devset(ROOT / "tests" / "classify_devset", args.corpus)
-    heldout = [i for i in items if i.split == "heldout"]
-
-    def rules(t: Taxonomy) -> Callable[[Story], list[str]]:
-        return lambda s: [tag.id for tag in classify(s, t)]
-
-    variants = {
-        "rules (full taxonomy)": rules(tax),
-        "baseline keyword list": base,
-        "rules without combos (phrases + entities + negatives)": rules(without(tax, combos=False)),
-        "rules without negative cues": rules(without(tax, frozenset({"neg"}))),
-        "rules without entities (alias table)": rules(without(tax, entities=False)),
-        "rules without fuzzy aliases": rules(without(tax, fuzzy=False)),
-    }
-    quality = {name: (macro_f1(heldout, f), macro_f1(items, f)) for name, f in variants.items()}
-    print(report(rows, quality, len(stories), len(items), len(heldout), skipped, args.write))
-
-
-def report(
-    rows: dict[str, tuple[float, float]],
-    quality: dict[str, tuple[float, float]],
-    n: int,
-    n_items: int,
-    n_heldout: int,
-    skipped: tuple[str, ...],
-    out: Path | None,
-) -> str:
-    base_median, _base_p95 = rows["baseline keyword list"]
+    old = _module("classify_old", ROOT / "bench" / "classify_old.py")
+    old_summarize = _module("summarize_old", ROOT / "bench" / "summarize_old.py").summarize
+    tax, old_tax = load_taxonomy(), old.load_taxonomy(ROOT / "bench" / "taxonomy_old.toml")
+    keywords = keyword_tagger()
     lines = [
-        "# Benchmarks: classify + summarize",
+        SECTION,
         "",
-        f"Command: `python bench/classify.py` · Python {platform.python_version()} · "
-        f"{platform.machine()} · {n} BBC articles (corpus/articles/bbc.jsonl), one story at a "
-        "time, best of 3 runs per story.",
-        "",
-        "| work per story | median (ms) | p95 (ms) | median / baseline |",
-        "|---|---:|---:|---:|",
+        f"Command: `python bench/classify.py` · Python {platform.python_version()}",
     ]
-    for name, (median, p95) in rows.items():
-        lines.append(
-            f"| {name} | {median * 1e3:.3f} | {p95 * 1e3:.3f} | {median / base_median:.1f}x |"
-        )
+
+    # speed
+    bbc = bbc_stories(args.corpus)
+    web_items, _ = load_web(args.corpus)
+    web = [i.story for i in web_items]
+    work = {
+        "tag + summarise": lambda s: (tag_story(s, tax), summarize(s)),
+        "tag (classify + regions)": lambda s: tag_story(s, tax),
+        "summarise": summarize,
+        "before tags-2: tag + summarise": lambda s: (old.tag_story(s, old_tax), old_summarize(s)),
+        "before tags-2: tag": lambda s: old.tag_story(s, old_tax),
+        "keyword list (DESIGN's baseline)": keywords,
+    }
+    for story in bbc[:50]:  # warm up (language model load, memo)
+        tag_story(story, tax)
     lines += [
         "",
-        f"Dev set: {n_items} items ({n_heldout} held out); macro-F1 over "
-        "ai + industrial-policy." + (f" Skipped: {'; '.join(skipped)}." if skipped else ""),
+        f"Speed, ms per story (median / p95; best of 3 per story): {len(bbc)} BBC articles, "
+        f"{len(web)} web items in 10 languages.",
         "",
-        "| tagger | macro-F1 held-out | macro-F1 all |",
-        "|---|---:|---:|",
+        "| work per story | BBC median | BBC p95 | web median | web p95 |",
+        "|---|---:|---:|---:|---:|",
     ]
-    for name, (held, every) in quality.items():
-        lines.append(f"| {name} | {held:.3f} | {every:.3f} |")
+    medians = {}
+    for name, fn in work.items():
+        (bm, bp), (wm, wp) = timings(bbc, fn), timings(web, fn)
+        medians[name] = bm
+        lines.append(f"| {name} | {bm:.3f} | {bp:.3f} | {wm:.3f} | {wp:.3f} |")
+    now, before = medians["tag + summarise"], medians["before tags-2: tag + summarise"]
+    lines += [
+        "",
+        f"tag + summarise: {before / now:.1f}x faster than before tags-2, "
+        f"{now / medians['keyword list (DESIGN' + chr(39) + 's baseline)']:.1f}x the keyword "
+        "list's time (target <= 0.3 ms median).",
+    ]
+
+    # quality
+    names = list(tax.tags)
+    for split in ("train", "test"):
+        items, _ = load_web(args.corpus, split)
+        reports = by_language(items, tax)
+        label = "LOCKED test (scored once per change)" if split == "test" else "train (tuned on)"
+        lines += [
+            "",
+            f"Web set, {label}: {len(items)} items. F1 per tag; pair = macro-F1 over ai + "
+            "industrial-policy.",
+            "",
+            "| items | n | pair | " + " | ".join(names) + " |",
+            "|---|---:|---:|" + "---:|" * len(names),
+        ]
+        for name, r in reports.items():
+            cells = [f"{r.tags[t].f1:.3f}" if r.tags[t].seen else "-" for t in names]
+            lines.append(
+                f"| {name} | {r.items} | {r.macro_over(PAIR):.3f} | " + " | ".join(cells) + " |"
+            )
+    test, _ = load_web(args.corpus, "test")
+    lines += ["", "Locked test, pair macro-F1 by tagger:", "", "| tagger | en | non-en |"]
+    lines.append("|---|---:|---:|")
+    for name, predict in (
+        ("rules (tags-2)", lambda s: [t.id for t in tag_story(s, tax).tags]),
+        ("rules before tags-2", lambda s: [t.id for t in old.classify(s, old_tax)]),
+        ("keyword list", keywords),
+    ):
+        f1 = pair_f1(test, predict)
+        lines.append(f"| {name} | {f1['en']:.3f} | {f1['non-en']:.3f} |")
+    heldout, _ = load_devset(ROOT / "tests" / "classify_devset", args.corpus, "heldout")
+    devset_f1 = evaluate(heldout, tax, DEFAULT_TAGS).macro_f1
+    lines += [
+        "",
+        "Original dev set (tests/classify_devset, written by the rules' authors), held-out "
+        f"macro-F1 over ai + industrial-policy: {devset_f1:.3f}.",
+    ]
     lines += ["", *NOTES]
     text = "\n".join(lines) + "\n"
-    if out is not None:
-        out.write_text(text, encoding="utf-8")
-    return text
+    print(text)
+    if args.write:
+        old_text = args.write.read_text(encoding="utf-8") if args.write.exists() else ""
+        head, _, rest = old_text.partition(SECTION)
+        tail = rest[rest.find("\n## ") :] if "\n## " in rest else ""
+        args.write.write_text(
+            (head or "# Benchmarks\n\n") + text + ("\n" + tail.lstrip("\n") if tail else ""),
+            encoding="utf-8",
+        )
 
 
 if __name__ == "__main__":

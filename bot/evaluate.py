@@ -3,8 +3,16 @@
 Pure functions returning data; `hubnews eval` formats and prints them.
 
     load_devset(folder, corpus=None, split=None) -> list[Labelled]   (tests/classify_devset)
-    evaluate(items, taxonomy, tags=None, thresholds=None) -> Report
+    load_web(corpus, split_file, split=None) -> list[Labelled]         (corpus/web, real news)
+    evaluate(items, taxonomy, tags=None, thresholds=None) -> Report    (tags: the taxonomy's)
+    by_language(items, taxonomy, ...) -> {"all"|"en"|"non-en"|lang: Report}
     feedback_agreement(rows, story_tags) -> FeedbackReport
+
+The web set (../shared/corpus/web/labelled-web.jsonl: 402 real news items in 10 languages,
+third-party text read in place, never copied) is split ONCE into `train` and a locked `test`
+(tests/classify_devset/web-split.json, ids only; rule: per language, ids ordered by sha1, the first
+half train). Rules are tuned on `train` only; `test` is scored once per change and that score is
+the figure reported; nothing is ever tuned on `test`.
 
 A dev-set folder holds `devset.jsonl` (title, text, labels, origin, split: text we may ship) and
 optionally `references.jsonl` (file, index, labels, split: items of feeds whose licence forbids
@@ -13,6 +21,7 @@ copying; read from the shared corpus when it is there, otherwise listed in `skip
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,9 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.classify import Taxonomy, classify
-from bot.story import Source, Story
+from bot.story import Source, Story, Tag
 
-DEFAULT_TAGS = ("ai", "industrial-policy")
+DEFAULT_TAGS = ("ai", "industrial-policy")  # the pair the original dev set labels
+WEB_SET = "web/labelled-web.jsonl"  # under the shared corpus folder
+WEB_SPLIT = Path(__file__).resolve().parents[1] / "tests" / "classify_devset" / "web-split.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +45,7 @@ class Labelled:
     labels: frozenset[str]
     split: str = ""
     origin: str = ""
+    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +83,11 @@ class TagReport:
     def support(self) -> int:
         return self.tp + self.fn
 
+    @property
+    def seen(self) -> bool:
+        """Labelled or predicted at least once (otherwise F1 is undefined)."""
+        return self.tp + self.fp + self.fn > 0
+
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -80,7 +97,13 @@ class Report:
 
     @property
     def macro_f1(self) -> float:
-        return sum(t.f1 for t in self.tags.values()) / len(self.tags) if self.tags else 0.0
+        return self.macro_over(self.tags)
+
+    def macro_over(self, tags: Iterable[str]) -> float:
+        """Macro-F1 over some of the tags (e.g. the issue's pair: ai + industrial-policy); a tag
+        neither labelled nor predicted in these items (F1 undefined) is left out."""
+        chosen = [self.tags[t].f1 for t in tags if t in self.tags and self.tags[t].seen]
+        return sum(chosen) / len(chosen) if chosen else 0.0
 
 
 def story_from_text(title: str, text: str, key: str = "", feed: str = "devset") -> Story:
@@ -123,6 +146,38 @@ def load_devset(
     return items, tuple(skipped)
 
 
+def web_split(ids_by_lang: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """The train/test rule, applied once to write web-split.json: per language, ids ordered by
+    sha1(id), the first ceil(n/2) train and the rest test (stratified by language, ~50/50)."""
+    out: dict[str, list[str]] = {"train": [], "test": []}
+    for lang in sorted(ids_by_lang):
+        ids = sorted(ids_by_lang[lang], key=lambda i: hashlib.sha1(i.encode()).hexdigest())
+        half = (len(ids) + 1) // 2
+        out["train"] += ids[:half]
+        out["test"] += ids[half:]
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def load_web(
+    corpus: Path, split: str | None = None, split_file: Path = WEB_SPLIT
+) -> tuple[list[Labelled], tuple[str, ...]]:
+    """Items of the real-text web set (read in place from the corpus), optionally one split."""
+    path = corpus / WEB_SET
+    if not path.is_file():
+        return [], (f"the web set {path} is absent",)
+    splits = json.loads(split_file.read_text(encoding="utf-8"))
+    where = {i: name for name in ("train", "test") for i in splits[name]}
+    items = []
+    for row in _rows(path):
+        story = story_from_text(row["title"], row["summary"], row["id"], row.get("source", "web"))
+        labelled = Labelled(
+            row["id"], story, frozenset(row["tags"]), where.get(row["id"], ""), "web", row["lang"]
+        )
+        if split is None or labelled.split == split:
+            items.append(labelled)
+    return items, ()
+
+
 def _labelled(row: dict[str, Any], title: str, text: str) -> Labelled:
     return Labelled(
         row["id"],
@@ -157,15 +212,45 @@ def evaluate(
     tags: Sequence[str] | None = None,
     thresholds: Mapping[str, float] | None = None,
 ) -> Report:
-    """Classify every item and compare with its labels, tag by tag."""
-    wanted = tuple(tags or DEFAULT_TAGS)
+    """Classify every item and compare with its labels, tag by tag (default: every tag of the
+    taxonomy)."""
+    items = list(items)
+    predictions = [{t.id: t for t in classify(item.story, taxonomy, thresholds)} for item in items]
+    return _score(items, predictions, tuple(tags or taxonomy.tags))
+
+
+def by_language(
+    items: Iterable[Labelled],
+    taxonomy: Taxonomy,
+    tags: Sequence[str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> dict[str, Report]:
+    """Reports for all items, English, non-English and each language (each item classified once)."""
+    items = list(items)
+    predictions = [{t.id: t for t in classify(item.story, taxonomy, thresholds)} for item in items]
+    wanted = tuple(tags or taxonomy.tags)
+    slices: dict[str, list[int]] = defaultdict(list)
+    for k, item in enumerate(items):
+        slices["all"].append(k)
+        slices["en" if item.lang == "en" else "non-en"].append(k)
+    for k, item in enumerate(items):
+        if item.lang != "en":
+            slices[item.lang].append(k)
+    return {
+        name: _score([items[k] for k in ks], [predictions[k] for k in ks], wanted)
+        for name, ks in slices.items()
+    }
+
+
+def _score(
+    items: Sequence[Labelled], predictions: Sequence[Mapping[str, Tag]], wanted: tuple[str, ...]
+) -> Report:
     counts = {t: {"tp": 0, "fp": 0, "fn": 0, "tn": 0} for t in wanted}
     fps: dict[str, list[Confusion]] = defaultdict(list)
     fns: dict[str, list[Confusion]] = defaultdict(list)
     n = 0
-    for item in items:
+    for item, predicted in zip(items, predictions, strict=True):
         n += 1
-        predicted = {t.id: t for t in classify(item.story, taxonomy, thresholds)}
         for tag in wanted:
             got, want = tag in predicted, tag in item.labels
             counts[tag][("t" if got == want else "f") + ("p" if got else "n")] += 1

@@ -56,7 +56,6 @@ _INLINE_CUES = (
 _DIGIT = re.compile(r"\d")
 _MARKUP = re.compile(r"<[a-zA-Z!/?]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _BULLET = re.compile(r"^\s*[-•*–·▪]\s+")
-_SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*$")
 _ABBREV = re.compile(
     r"(\b(Mr|Mrs|Ms|Dr|Prof|St|Co|Ltd|Inc|Corp|Jr|Sr|No|Gov|Gen|Sen|Rep|vs|etc|e\.g|i\.e|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z](\.[A-Z])*)\.$"
@@ -150,12 +149,12 @@ def _clean(text: str) -> list[str]:
         if any(cue in low for cue in _INLINE_CUES):
             raw = _BOILER_INLINE.sub(" ", raw)
         line = " ".join(raw.split())
-        if not line or (len(line) < 300 and _BOILER_LINE.search(line)):
+        if not line or (len(line) < 300 and _maybe_boiler(line) and _BOILER_LINE.search(line)):
             continue
         if (
             lines
             and not _BULLET.match(line)
-            and not _SENTENCE_END.search(lines[-1])
+            and not _ends_sentence(lines[-1])
             and not _BULLET.match(lines[-1])
             and (line[0].islower() or (len(lines[-1]) < 40 and lines[-1][-1:].islower()))
         ):
@@ -165,6 +164,90 @@ def _clean(text: str) -> list[str]:
     return lines
 
 
+_BOILER_FIRST = frozenset(
+    [
+        "published",
+        "updated",
+        "posted",
+        "last",
+        "first",
+        "by",
+        "photo",
+        "photos",
+        "image",
+        "images",
+        "picture",
+        "pictures",
+        "illustration",
+        "illustrations",
+        "video",
+        "videos",
+        "graphic",
+        "graphics",
+        "read",
+        "continue",
+        "subscribe",
+        "sign",
+        "advertisement",
+        "share",
+        "follow",
+        "related",
+        "see",
+        "click",
+        "watch",
+        "listen",
+        "more",
+        "©",
+        "copyright",
+    ]
+)
+_BOILER_ANYWHERE = (
+    "getty images",
+    "/reuters",
+    "/afp",
+    "/ap photo",
+    "shutterstock",
+    "all rights reserved",
+    "©",
+    "copyright",
+    "appeared first on",
+)
+_MONEY_CUES = ("$", "€", "£", "¥", "₹", "yuan", "yen", "won", "rupee", "euro", "dollar", "pound")
+
+
+# Cheap tests in front of the costly patterns (speed only: every result is as before).
+
+
+def _maybe_boiler(line: str) -> bool:
+    """False when _BOILER_LINE cannot match: each of its branches needs the line's first word
+    from _BOILER_FIRST, a credit or notice from _BOILER_ANYWHERE, or a one-word line (a URL)."""
+    first, space, _rest = line.partition(" ")
+    if not space or first.lower().rstrip(":|") in _BOILER_FIRST:
+        return True
+    low = line.lower()
+    return any(cue in low for cue in _BOILER_ANYWHERE)
+
+
+def _ends_sentence(text: str) -> bool:
+    """A sentence end, then only closing quotes or brackets (no regex scan of the line)."""
+    return text.rstrip('"”’)]')[-1:] in (".", "!", "?", "…")
+
+
+def _abbreviation_at_end(text: str) -> bool:
+    """_ABBREV.search(text), reading only the tail (the pattern is anchored at the end)."""
+    if not text.endswith("."):
+        return False
+    found = _ABBREV.search(text[-24:])
+    if found and found.start() == 0 and len(text) > 24:
+        return bool(_ABBREV.search(text))  # the match may need the characters before the tail
+    return bool(found)
+
+
+def _maybe_money(sentence: str) -> bool:
+    low = sentence.lower()
+    return any(cue in low for cue in _MONEY_CUES)
+
+
 def _standfirst(lines: list[str]) -> tuple[list[str], list[str]]:
     """Bullets at the top (the standfirst) and the remaining paragraphs."""
     bullets: list[str] = []
@@ -172,7 +255,7 @@ def _standfirst(lines: list[str]) -> tuple[list[str], list[str]]:
         if not _BULLET.match(line):
             break
         point = _BULLET.sub("", line).strip()
-        bullets.append(point if _SENTENCE_END.search(point) else point + ".")
+        bullets.append(point if _ends_sentence(point) else point + ".")
     rest = [_BULLET.sub("", line) for line in lines[len(bullets) :]]
     return bullets, rest
 
@@ -180,7 +263,7 @@ def _standfirst(lines: list[str]) -> tuple[list[str], list[str]]:
 def _sentences(paragraph: str) -> list[str]:
     parts: list[str] = []
     for piece in _SPLIT.split(paragraph):
-        if parts and _ABBREV.search(parts[-1]):
+        if parts and _abbreviation_at_end(parts[-1]):
             parts[-1] = f"{parts[-1]} {piece}"
         elif piece.strip():
             parts.append(piece.strip())
@@ -191,7 +274,7 @@ def _figure_score(sentence: str, title: str) -> float:
     if not _DIGIT.search(sentence):
         return 0.0
     score = 0.0
-    if _MONEY.search(sentence):
+    if _maybe_money(sentence) and _MONEY.search(sentence):
         score += 2.0
     if _SCALE.search(sentence):
         score += 1.0

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from bot.aliases import bundled_aliases, expand_query
 from bot.errors import QueryError
 from bot.query import MAX_LENGTH, Query, parse_query
 from bot.route import source_matches
@@ -43,8 +44,11 @@ Part = tuple[tuple[str, ...], frozenset[int]]  # phrase tokens, the columns they
 Alternative = tuple[Part, ...]  # all parts must match
 
 
-def compile_watch(text: str, *, expand: Callable[[str], Iterable[str]] | None = None) -> Query:
-    """Validate a watch query; `expand(word)` gives a word's aliases (e.g. other scripts)."""
+def compile_watch(
+    text: str, *, expand: Callable[[str], Iterable[str]] | None = None, aliases: bool = True
+) -> Query:
+    """Validate a watch query and widen it through the taxonomy's alias table, as search does
+    (Yizhuang also fires on 亦庄); `expand(word)` replaces that table, `aliases=False` drops it."""
     if len(text or "") > MAX_LENGTH:
         raise QueryError(
             f"a watch query is at most {MAX_LENGTH} characters (this one has {len(text)})",
@@ -61,6 +65,8 @@ def compile_watch(text: str, *, expand: Callable[[str], Iterable[str]] | None = 
         )
     if query.notes:
         raise QueryError(f"a watch must be used as written, but {query.notes[0]}", hint=_EXAMPLE)
+    if expand is None and aliases:  # search's alias table: a watch fires where search finds
+        return expand_query(query, bundled_aliases())
     if expand is not None:
         groups = []
         for group in query.groups:

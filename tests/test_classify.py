@@ -265,6 +265,8 @@ BAD_INPUT = [
     ("all caps", "US ADDS CHINESE AI FIRMS TO ENTITY LIST", "THE COMMERCE DEPARTMENT SAID SO."),
     ("emoji", "🤖🔥 AI is here 🚀", "🇨🇳 Subsidies 💰💰💰 for chips 🧠"),
     ("control characters", "AI\x00 chips\x1b[31m", "\ufeffsubsidy\u200b for \r\n chips"),
+    ("longer lower case", "İstanbul chip plant wins state subsidy", "İİİ AI chips ＡＩ"),
+    ("full width", "ＯｐｅｎＡＩ ＡＩ 半導体 補助金", "ＡＩ chips"),
 ]
 
 
@@ -419,3 +421,217 @@ def test_tag_story_fills_tags_and_regions_like_classify_and_regions(taxonomy: Ta
     assert list(tagged.tags) == classify(story, taxonomy)
     assert tagged.regions == regions(story, taxonomy)
     assert tagged.title == story.title and not story.tags  # a copy; the input is unchanged
+
+
+# ---------------------------------------------------------------- tags-2: languages, senses
+
+
+MULTILINGUAL = [
+    (
+        "de subsidy",
+        "Bundesregierung plant Subventionen für neue Halbleiterfabriken",
+        "",
+        {"industrial-policy", "semiconductors"},
+    ),
+    (
+        "de export",
+        "Berlin verschärft Exportkontrollen für Chip-Chemikalien",
+        "",
+        {"industrial-policy", "export-controls", "semiconductors"},
+    ),
+    (
+        "de ai",
+        "Wie KI die Arbeit in Kanzleien verändert",
+        "Künstliche Intelligenz schreibt Verträge.",
+        {"ai"},
+    ),
+    ("fr ai", "L'IA générative bouscule les rédactions", "", {"ai"}),
+    (
+        "fr subsidy",
+        "Le gouvernement accorde une subvention aux fabricants de puces",
+        "",
+        {"industrial-policy", "semiconductors"},
+    ),
+    ("it ai", "Il Senato approva la legge sull'intelligenza artificiale", "", {"ai"}),
+    ("es ai", "El Gobierno regula la inteligencia artificial", "", {"ai"}),
+    (
+        "zh-Hans subsidy",
+        "工信部发布半导体产业补贴政策",
+        "",
+        {"industrial-policy", "semiconductors"},
+    ),
+    ("zh-Hans export", "商务部宣布对美实施出口管制", "", {"industrial-policy", "export-controls"}),
+    ("zh-Hant ai", "立法院三讀通過人工智慧基本法", "", {"ai"}),
+    (
+        "ja subsidy",
+        "経産省、半導体工場に補助金1000億円",
+        "",
+        {"industrial-policy", "semiconductors"},
+    ),
+    ("ja latin inside cjk", "OpenAIが新たな生成AIモデルを発表", "", {"ai"}),
+    (
+        "ko subsidy",
+        "정부, 반도체 보조금 확대… 세액공제도 상향",
+        "",
+        {"industrial-policy", "semiconductors"},
+    ),
+    ("ko ai", "인공지능 기본법 국회 통과", "", {"ai"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "title", "body", "expected"), MULTILINGUAL, ids=[c[0] for c in MULTILINGUAL]
+)
+def test_other_languages_get_their_tags(
+    taxonomy: Taxonomy, case: str, title: str, body: str, expected: set[str]
+) -> None:
+    story = make_story(title, body)
+    tags = classify(story, taxonomy)
+    assert {t.id for t in tags} == expected, [(t.id, t.evidence) for t in tags]
+    assert_evidenced(tags, story)
+
+
+OTHER_SENSES = [
+    (
+        "artificial insemination",
+        "Dairy farmers turn to AI to breed better herds",
+        "Artificial insemination lets a small farm use the best bulls.",
+        "ai",
+    ),
+    ("avian influenza (ko)", "고병원성 AI 확진… 가금 농장 살처분", "", "ai"),
+    ("Air India flight", "Air India flight AI171 crash: AI investigators publish report", "", "ai"),
+    (
+        "Amnesty International",
+        "AI says the trial was unfair",
+        "Amnesty International called for a retrial.",
+        "ai",
+    ),
+    (
+        "film",
+        "A.I. Artificial Intelligence returns to cinemas",
+        "Spielberg's film is restored.",
+        "ai",
+    ),
+    (
+        "flea market (fr)",
+        "Le marché aux puces de Saint-Ouen rouvre ses allées",
+        "",
+        "semiconductors",
+    ),
+    ("potato chips (de)", "Kartoffelchips werden teurer", "", "semiconductors"),
+    ("pet microchip (zh)", "宁波推行犬只芯片登记", "", "semiconductors"),
+    ("poker chips", "Casino poker chips stolen in Las Vegas raid", "", "semiconductors"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "title", "body", "tag"), OTHER_SENSES, ids=[c[0] for c in OTHER_SENSES]
+)
+def test_ambiguous_terms_in_another_sense_are_not_evidence(
+    taxonomy: Taxonomy, case: str, title: str, body: str, tag: str
+) -> None:
+    assert tag not in tag_ids(make_story(title, body), taxonomy)
+
+
+def test_phrases_do_not_match_across_a_sentence_boundary(taxonomy: Taxonomy) -> None:
+    # "chips. In May" must not read as the negative cue "chips in"
+    story = make_story(
+        "Chipmaker expands production", "The company will make more chips. In May it hires 500."
+    )
+    assert "semiconductors" in tag_ids(story, taxonomy)
+
+
+def test_latin_words_inside_cjk_text_match_as_words(taxonomy: Taxonomy) -> None:
+    tags = classify(make_story("英伟达H800芯片对华出口受限"), taxonomy)
+    rules = {e.rule for t in tags for e in t.evidence}
+    assert "Nvidia accelerators" in rules and "semiconductors" in {t.id for t in tags}
+    # ... but not inside a longer Latin word
+    assert "ai" not in tag_ids(make_story("MAINTAIN the bridge", "Caiman spotted"), taxonomy)
+
+
+def test_a_language_list_counts_only_in_its_language(taxonomy: Taxonomy) -> None:
+    # "chip" is German vocabulary (prefix match: "Chipfabrik"); an English compound is not
+    assert "semiconductors" in tag_ids(make_story("Neue Chipfabrik in Dresden eröffnet"), taxonomy)
+    assert "semiconductors" not in tag_ids(make_story("Chipotle opens a new restaurant"), taxonomy)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("China names Hefei a national AI pilot zone for the technology", "en"),
+        ("Die Bundesregierung plant neue Subventionen für die Halbleiterindustrie", "de"),
+        ("Le gouvernement annonce un plan pour l'intelligence artificielle", "fr"),
+        ("Il governo approva il piano nazionale per i semiconduttori", "it"),
+        ("El Gobierno aprueba ayudas para la industria de semiconductores", "es"),
+        ("De overheid steekt een miljard euro in de chipindustrie", "nl"),
+        ("北京亦庄获批人工智能创新中心", "zh"),
+        ("立法院三讀通過人工智慧基本法", "zh"),
+        ("経産省、半導体工場に補助金", "ja"),
+        ("OpenAIが新モデル", "ja"),
+        ("정부, 반도체 보조금 확대", "ko"),
+        ("AI", "en"),
+    ],
+)
+def test_language_is_told_by_script_then_words(text: str, lang: str) -> None:
+    from bot.lang import detect
+
+    assert detect(text) == lang
+
+
+CUE_BALANCE = [
+    (
+        "negative cues never outweigh strong evidence",
+        "AI chipmaker's earnings beat forecasts as profits and stocks climb",
+        "Demand for its AI accelerators drove quarterly earnings; the stock market cheered.",
+        {"ai"},
+        set(),
+    ),
+    (
+        "a passing clause is not the topic",
+        "Government doubles chip subsidies",
+        "The grants will fund fabs that make chips essential for artificial intelligence and cars.",
+        {"industrial-policy"},
+        {"ai"},
+    ),
+    (
+        "regulating a technology alone is not industrial policy",
+        "European Parliament approves AI Act with bans on social scoring",
+        "Lawmakers backed a plan for oversight of high-risk AI systems.",
+        {"ai"},
+        {"industrial-policy"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "title", "body", "present", "absent"), CUE_BALANCE, ids=[c[0] for c in CUE_BALANCE]
+)
+def test_cue_balance(
+    taxonomy: Taxonomy, case: str, title: str, body: str, present: set[str], absent: set[str]
+) -> None:
+    got = tag_ids(make_story(title, body), taxonomy)
+    assert present <= got and not absent & got, got
+
+
+CONCEPTS = [
+    ("Commerce rescinds the AI diffusion rule", "", {"ai", "industrial-policy", "export-controls"}),
+    ("Nvidia's H800 and A800 sales to China face new limits", "", {"semiconductors"}),
+    (
+        "Beijing tells state firms to buy domestic chips instead of Nvidia's",
+        "",
+        {"industrial-policy"},
+    ),
+    ("Battery makers race for Inflation Reduction Act credits", "", {"industrial-policy"}),
+    (
+        "India Semiconductor Mission approves a fourth fab",
+        "",
+        {"industrial-policy", "semiconductors"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "body", "expected"), CONCEPTS, ids=[c[0][:30] for c in CONCEPTS])
+def test_named_policies_and_accelerators_are_known(
+    taxonomy: Taxonomy, title: str, body: str, expected: set[str]
+) -> None:
+    assert expected <= tag_ids(make_story(title, body), taxonomy)

@@ -97,7 +97,7 @@ CHIP_STORY = story(
 )
 def test_watch_fires(query: str, fires: bool) -> None:
     percolator = Percolator()
-    percolator.add("w", query)
+    percolator.add("w", compile_watch(query, aliases=False))
     assert percolator.match(CHIP_STORY) == (["w"] if fires else [])
 
 
@@ -116,7 +116,7 @@ def test_aliases_across_scripts(query: str, text: str, fires: bool) -> None:
     percolator.add("w", compile_watch(query, expand=yizhuang))
     assert bool(percolator.match(story(text))) is fires
     plain = Percolator()
-    plain.add("w", compile_watch(query))
+    plain.add("w", compile_watch(query, aliases=False))
     if query.lower() not in text.lower():
         assert not plain.match(story(text))  # without the alias table it does not
 
@@ -236,20 +236,20 @@ def test_the_index_reaches_only_watches_whose_anchor_the_story_holds() -> None:
 )
 def test_default_anchors(query: str, anchors: tuple[str, ...]) -> None:
     percolator = Percolator()
-    percolator.add("w", query)
+    percolator.add("w", compile_watch(query, aliases=False))
     assert percolator._anchors["w"] == anchors
 
 
 def test_anchor_is_the_rarest_group_given_frequencies() -> None:
     percolator = Percolator(frequency={"chip": 900, "shenzhen": 3})
-    percolator.add("w", "chips Shenzhen")
+    percolator.add("w", compile_watch("chips Shenzhen", aliases=False))
     assert percolator._anchors["w"] == ("shenzhen",)
 
 
 def test_reanchor_moves_watches_to_their_rarer_words() -> None:
     percolator = Percolator()
-    percolator.add("w", "chips Shenzhen")
-    percolator.add("v", "subsidies")
+    percolator.add("w", compile_watch("chips Shenzhen", aliases=False))
+    percolator.add("v", compile_watch("subsidies", aliases=False))
     assert percolator._anchors["w"] == ("shenzhen",)  # the longer word, without statistics
     percolator.reanchor({"chip": 3, "shenzhen": 900})
     assert percolator._anchors["w"] == ("chip",)

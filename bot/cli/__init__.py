@@ -176,7 +176,25 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FOLDER",
         help="labelled dev set (default: tests/classify_devset)",
     )
-    evaluate.add_argument("--split", choices=["heldout", "tune", "all"], default="heldout")
+    evaluate.add_argument(
+        "--set",
+        dest="dataset",
+        choices=["devset", "web"],
+        default="devset",
+        help="devset: the FOLDER above; web: real news in 10 languages (CORPUS/web)",
+    )
+    evaluate.add_argument(
+        "--split",
+        choices=["heldout", "tune", "train", "test", "all"],
+        default=None,
+        help="devset: heldout (default) or tune; web: test (default, the locked split) or train",
+    )
+    evaluate.add_argument(
+        "--tags",
+        default=None,
+        metavar="A,B|all",
+        help="tags to score (default: ai,industrial-policy on devset, every taxonomy tag on web)",
+    )
     evaluate.add_argument(
         "--corpus",
         default="../shared/corpus",

@@ -82,16 +82,71 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _eval_feedback(cfg)
     if args.copies:
         return _eval_copies(cfg)
-    folder = Path(args.devset)
-    if not (folder / "devset.jsonl").is_file():
-        raise ConfigError(
-            f"no dev set at {folder}",
-            hint="run from the repository root or pass --devset tests/classify_devset",
+    taxonomy = load_taxonomy(cfg.taxonomy)
+    tags = _eval_tags(args, taxonomy.tags)
+    if args.dataset == "web":
+        split = args.split or "test"
+        if split not in {"train", "test", "all"}:
+            raise ConfigError(f"the web set has no split {split!r}", hint="use train, test or all")
+        items, skipped = evaluate.load_web(Path(args.corpus), None if split == "all" else split)
+        if not items:
+            raise ConfigError(
+                f"no web set under {args.corpus}", hint="pass --corpus ../shared/corpus"
+            )
+        reports = evaluate.by_language(items, taxonomy, tags, cfg.tag_thresholds)
+        _print_eval(reports["all"], f"web {split}")
+        _print_languages(reports)
+    else:
+        split = args.split or "heldout"
+        folder = Path(args.devset)
+        if not (folder / "devset.jsonl").is_file():
+            raise ConfigError(
+                f"no dev set at {folder}",
+                hint="run from the repository root or pass --devset tests/classify_devset",
+            )
+        items, skipped = evaluate.load_devset(
+            folder, Path(args.corpus), None if split == "all" else split
         )
-    items, skipped = evaluate.load_devset(
-        folder, Path(args.corpus), None if args.split == "all" else args.split
-    )
-    report = evaluate.evaluate(items, load_taxonomy(cfg.taxonomy), thresholds=cfg.tag_thresholds)
+        report = evaluate.evaluate(items, taxonomy, tags, cfg.tag_thresholds)
+        _print_eval(report, split)
+    for reason in skipped:
+        err.print(f"[yellow]skipped:[/] {safe(reason)}")
+    return OK
+
+
+def _eval_tags(args: argparse.Namespace, known: tuple[str, ...]) -> tuple[str, ...]:
+    if args.tags is None:
+        return known if args.dataset == "web" else evaluate_default_tags()
+    if args.tags == "all":
+        return known
+    tags = tuple(t.strip() for t in args.tags.split(",") if t.strip())
+    unknown = [t for t in tags if t not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown tag(s) {', '.join(unknown)}", hint=f"the taxonomy has {', '.join(known)}"
+        )
+    return tags
+
+
+def evaluate_default_tags() -> tuple[str, ...]:
+    from bot.evaluate import DEFAULT_TAGS
+
+    return DEFAULT_TAGS
+
+
+def _print_languages(reports: dict[str, Any]) -> None:
+    table = Table("items", "n", "macro-F1", *next(iter(reports.values())).tags, title="by language")
+    for name, report in reports.items():
+        table.add_row(
+            name,
+            str(report.items),
+            f"{report.macro_f1:.3f}",
+            *(f"{t.f1:.3f}" if t.seen else "-" for t in report.tags.values()),
+        )
+    out.print(table)
+
+
+def _print_eval(report: Any, split: str) -> None:
     table = Table(
         "tag",
         "precision",
@@ -100,7 +155,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "tp",
         "fp",
         "fn",
-        title=f"{report.items} items ({args.split}), macro-F1 {report.macro_f1:.3f}",
+        title=f"{report.items} items ({split}), macro-F1 {report.macro_f1:.3f}",
     )
     for tag in report.tags.values():
         table.add_row(
@@ -123,9 +178,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     f"[yellow]{tag.tag} {label}[/]: {safe(miss.title)} "
                     f"[dim]{safe('; '.join(miss.evidence))}[/]"
                 )
-    for reason in skipped:
-        err.print(f"[yellow]skipped:[/] {safe(reason)}")
-    return OK
 
 
 def _eval_feedback(cfg: config.Config) -> int:

@@ -23,6 +23,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from bot.aliases import bundled_aliases, expand_query
 from bot.query import Query
 from bot.store.base import StoreBase, utc_text
 from bot.store.stories import _CJK_RUN, cjk_bigrams, facet, story_from_row
@@ -48,6 +49,19 @@ class Hit:
 
 class SearchMixin(StoreBase):
     def search(
+        self, query: Query, *, limit: int = 5, offset: int = 0, now: datetime | None = None
+    ) -> list[Hit]:
+        """Hits for the words as typed first, then those only their other names find (the
+        taxonomy's alias table: 亦庄 also finds Yizhuang and Beijing E-Town; bot/aliases.py)."""
+        widened = expand_query(query, bundled_aliases())
+        if widened is query:
+            return self._search(query, limit=limit, offset=offset, now=now)
+        typed = self._search(query, limit=offset + limit, offset=0, now=now)
+        more = self._search(widened, limit=offset + limit + len(typed), offset=0, now=now)
+        shown = {hit.story.key for hit in typed}
+        return [*typed, *(h for h in more if h.story.key not in shown)][offset : offset + limit]
+
+    def _search(
         self, query: Query, *, limit: int = 5, offset: int = 0, now: datetime | None = None
     ) -> list[Hit]:
         params: dict[str, Any] = {
