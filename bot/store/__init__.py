@@ -7,7 +7,8 @@
     ├── OutboxMixin    Slack messages to post and their fate        (outbox.py)
     ├── RoutesMixin    routes added from Slack (/hubnews follow)    (routes.py)
     ├── FeedbackMixin  votes from the Slack buttons                 (feedback.py)
-    └── CopiesMixin    copies split back out ("Not a copy")         (copies.py)
+    ├── CopiesMixin    copies split back out ("Not a copy")         (copies.py)
+    └── WatchesMixin   watches, their hits, mutes and snoozes       (watches.py)
 
 `Store(":memory:")` is a throwaway database for tests; `Store(path)` opens (creating and
 migrating) a file in WAL mode.
@@ -23,8 +24,9 @@ from bot.store.outbox import OutboxMixin
 from bot.store.routes import RoutesMixin
 from bot.store.search import Hit, SearchMixin
 from bot.store.stories import StoriesMixin
+from bot.store.watches import Mute, Watch, WatchesMixin
 
-__all__ = ["CopyVerdict", "FeedStatus", "Hit", "Store", "Verdict"]
+__all__ = ["CopyVerdict", "FeedStatus", "Hit", "Mute", "Store", "Verdict", "Watch"]
 
 
 class Store(
@@ -35,6 +37,7 @@ class Store(
     RoutesMixin,
     FeedbackMixin,
     CopiesMixin,
+    WatchesMixin,
     StoreBase,
 ):
     pass

@@ -57,6 +57,20 @@ class CopiesMixin(StoreBase):
             for r in self._rows("SELECT * FROM copy_verdicts ORDER BY id")
         ]
 
+    def recent_copies(self, channels: list[str], limit: int = 10) -> list[tuple[str, str, str]]:
+        """(copy key, original key, channel) of the latest copies posted in these threads."""
+        if not channels:
+            return []
+        marks = ", ".join("?" for _ in channels)
+        rows = self._rows(
+            "SELECT o.story_key, o.thread_key, o.channel FROM outbox o "
+            "JOIN stories s ON s.key = o.story_key "
+            f"WHERE o.kind = 'thread' AND o.channel IN ({marks}) AND s.duplicate_of IS NOT NULL "
+            "ORDER BY o.id DESC LIMIT ?",
+            (*channels, limit),
+        )
+        return [(r["story_key"], r["thread_key"] or "", r["channel"]) for r in rows]
+
     def count_copies(self) -> tuple[int, int]:
         """(copies folded now, copies ever split back out)."""
         row = self._one(

@@ -1,0 +1,96 @@
+"""Who and what is in the workspace, asked of Slack and cached briefly: channel names to ids,
+channel members, a user's DM channel. Used for watches (channel watches, "already seen in a
+channel you are in") and DMs; every answer degrades to "unknown" (None) when Slack refuses."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+TTL = 600.0  # seconds an answer is reused
+MAX_PAGES = 20  # 20 pages x 200 = 4,000 channels or members
+
+
+class Directory:
+    def __init__(self, client: WebClient, clock: Callable[[], float] = time.monotonic) -> None:
+        self.client, self.clock = client, clock
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], tuple[float, object]] = {}
+
+    def _cached(self, kind: str, key: str, fetch: Callable[[], object]) -> object:
+        with self._lock:
+            hit = self._cache.get((kind, key))
+            if hit is not None and self.clock() - hit[0] < TTL:
+                return hit[1]
+        try:
+            value = fetch()
+        except SlackApiError as exc:
+            log.warning(
+                "event=directory_failed kind=%s key=%s error=%s",
+                kind,
+                key,
+                exc.response.get("error"),
+            )
+            return None
+        with self._lock:
+            self._cache[(kind, key)] = (self.clock(), value)
+        return value
+
+    def members(self, channel: str) -> set[str] | None:
+        def fetch() -> set[str]:
+            found: set[str] = set()
+            cursor = None
+            for _ in range(MAX_PAGES):
+                page = self.client.conversations_members(channel=channel, limit=200, cursor=cursor)
+                found.update(page.get("members") or [])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+            return found
+
+        value = self._cached("members", channel, fetch)
+        return value if isinstance(value, set) else None
+
+    def channel_id(self, reference: str) -> str | None:
+        """`<#C123|name>`, `C123` or `#name` -> the channel id (None: not visible to the bot)."""
+        reference = reference.strip()
+        if reference.startswith("<#"):
+            return reference[2:].split("|", 1)[0].rstrip(">")
+        if not reference.startswith("#"):
+            return reference or None
+        name = reference[1:].lower()
+
+        def fetch() -> dict[str, str]:
+            names: dict[str, str] = {}
+            cursor = None
+            for _ in range(MAX_PAGES):
+                page = self.client.conversations_list(
+                    limit=200,
+                    cursor=cursor,
+                    exclude_archived=True,
+                    types="public_channel,private_channel",
+                )
+                for channel in page.get("channels") or []:
+                    names[str(channel.get("name", "")).lower()] = channel["id"]
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+            return names
+
+        value = self._cached("channels", "", fetch)
+        return value.get(name) if isinstance(value, dict) else None
+
+    def dm_channel(self, user: str) -> str | None:
+        """The bot's DM channel with `user` (conversations.open, scope im:write)."""
+
+        def fetch() -> str:
+            return str(self.client.conversations_open(users=user)["channel"]["id"])
+
+        value = self._cached("dm", user, fetch)
+        return value if isinstance(value, str) else None
