@@ -272,10 +272,16 @@ def _hubnews_posts(messages: Iterable[dict[str, Any]]) -> dict[str, tuple[str, b
 
 
 def target(channel: str, resolve: Resolve | None) -> str | None:
-    """The channel id to call Slack with: ids as they are, `#name`s through `resolve`."""
-    if not channel.startswith("#"):
+    """The channel id to call Slack with: ids as they are; `#name`s, and user ids (a watch's
+    DM, whose channel `conversations.open` gives), through `resolve`."""
+    if not channel.startswith("#") and not is_user(channel):
         return channel
     return resolve(channel) if resolve is not None else None
+
+
+def is_user(recipient: str) -> bool:
+    """A user id ("U…"/"W…"): the outbox row is a DM to that user (a personal watch)."""
+    return len(recipient) > 2 and recipient[0] in "UW" and recipient[1:].isalnum()
 
 
 def reconcile(
@@ -348,8 +354,10 @@ def deliver(
     max_wait: float = 5.0,
     pacer: Pacer | None = None,
     resolve: Resolve | None = None,
+    catch_up: frozenset[str] = frozenset(),
 ) -> DeliveryReport:
-    """One delivery cycle over the due outbox rows (see the module docstring).
+    """One delivery cycle over the due outbox rows (see the module docstring). Channels in
+    `catch_up` (a snooze just ended) get their due alerts as one batched message.
 
     Cycles never overlap within a process: a call made while another runs returns at once with
     an empty report (an overlapping cycle would take the other's in-flight posts for crashes).
@@ -369,7 +377,9 @@ def deliver(
             hold_retry,
             resolve,
         )
-        return cycle.run(flood=flood, limit=limit, batch_size=batch_size, max_wait=max_wait)
+        return cycle.run(
+            flood=flood, limit=limit, batch_size=batch_size, max_wait=max_wait, catch_up=catch_up
+        )
     finally:
         _RUNNING.release()
 
@@ -413,7 +423,15 @@ class _Cycle:
     def now(self) -> datetime:
         return self.fixed_now or now_utc()
 
-    def run(self, *, flood: int, limit: int, batch_size: int, max_wait: float) -> DeliveryReport:
+    def run(
+        self,
+        *,
+        flood: int,
+        limit: int,
+        batch_size: int,
+        max_wait: float,
+        catch_up: frozenset[str] = frozenset(),
+    ) -> DeliveryReport:
         self.report.reconciled += reconcile(
             self.store, self.client, now=self.fixed_now, resolve=self.resolve
         )
@@ -421,7 +439,7 @@ class _Cycle:
         for channel, rows in _by_channel(self.store.due(self.now(), limit)).items():
             rows = self.verify(channel, rows)
             if rows:
-                queues[channel] = _plan(rows, flood, batch_size)
+                queues[channel] = _plan(rows, 1 if channel in catch_up else flood, batch_size)
         while queues:
             channel = min(queues, key=self.pacer.ready_at)
             if self.pacer.ready_at(channel) - self.pacer.clock() > max_wait:
@@ -481,9 +499,20 @@ class _Cycle:
             return [row for row, _ in shown], *render_batch([story for _, story in shown])
         row, story = pairs[0]
         if row.kind == ALERT:
-            return [row], *render_alert(story)
+            return [row], *render_alert(story, watched=self._watch_note(row))
         original = self.load_story(row.thread_key or "")
         return [row], *render_thread_reply(story, update=_same_outlet(original, story))
+
+    def _watch_note(self, row: OutboxRow) -> str | None:
+        """For a watch's message: which watches matched, as its first line."""
+        hits = getattr(self.store, "watches_hit_by", None)
+        watches = hits(row.story_key, row.channel) if hits is not None else []
+        if not watches:
+            return None
+        names = ", ".join(f"#{w.id} “{w.query}”" for w in watches[:5])
+        if is_user(row.channel):
+            return f"Your watch {names} matched"
+        return f"Watch {names} matched"
 
     def _parent(self, row: OutboxRow) -> str | None:
         """The ts to reply under, or None: wait for the original (or give up if it failed)."""

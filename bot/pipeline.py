@@ -45,6 +45,7 @@ from bot.store import Store
 from bot.story import Story
 from bot.summarize import summarize
 from bot.tuning import Thresholds, tune_for
+from bot.watching import Watching
 
 log = logging.getLogger(__name__)
 NEVER_HELD = timedelta(hours=24)  # DESIGN: a story from the last 24 h is never held back by age
@@ -57,6 +58,7 @@ class Processed:
     new: bool  # False when the store already held this key
     held: str | None = None  # why it is stored but not alerted
     channels: tuple[str, ...] = ()  # where it is (or would be) alerted
+    watches: tuple[int, ...] = ()  # the watches it fired (bot.watching)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +97,10 @@ class Pipeline:
         report_known: bool = False,
         transport: httpx.BaseTransport | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        watching: Watching | None = None,
     ) -> None:
         self.config, self.store, self.dry_run, self.now = config, store, dry_run, now
+        self.watching = watching  # personal and channel watches (None: not matched)
         self.report_known = report_known  # load stored decisions for stories seen before
         self.client = make_client(config.limits, transport)
         self.taxonomy: Taxonomy = load_taxonomy(config.taxonomy)
@@ -161,6 +165,8 @@ class Pipeline:
             return Outcome(feed, not_modified=True)
         self.routes = (*self.config.routes, *self.store.slack_routes())
         self.tuned = self.tuning()
+        if self.watching is not None:
+            self.watching.refresh()
         known = self.store.known_keys([story.key for story in parsed.stories])
         status = self.store.feed(feed.name)
         budget = _Budget(
@@ -192,13 +198,17 @@ class Pipeline:
         if realtime and budget is not None:  # a digest is one message already: not limited
             held = self._spend(story, budget, realtime)
             deliveries = [d for d in deliveries if d.mode != REALTIME] if held else deliveries
+        channels = tuple(d.channel for d in deliveries if d.kind == ALERT)
+        fired: list[int] = []
         if not self.dry_run:
             with self.store.transaction():  # stored and queued together, or neither
                 self.store.save(story, hold_reason=held)
                 self.store.enqueue(deliveries)
+                if self.watching is not None and held is None:  # held stories fire no watch
+                    messages, fired = self.watching.fire(story, channels)
+                    self.store.enqueue(messages)
         self.deduper.add(story)
-        channels = tuple(d.channel for d in deliveries if d.kind == ALERT)
-        return Processed(story, new=True, held=held, channels=channels)
+        return Processed(story, new=True, held=held, channels=channels, watches=tuple(fired))
 
     def tuning(self) -> Thresholds:
         """The channels' tag thresholds as the team's votes have raised them (bot.tuning)."""

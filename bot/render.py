@@ -251,7 +251,9 @@ def _title(story: Story) -> str:
     return plain(story.title, TITLE_MAX) or "(untitled)"
 
 
-def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[dict], str]:
+def render_alert(
+    story: Story, *, posted_link: str | None = None, watched: str | None = None
+) -> tuple[list[dict], str]:
     """A story's channel alert: linked title, source and time, one line per tag with its
     strongest evidence, summary, buttons.
 
@@ -261,6 +263,8 @@ def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[
     if posted_link and rich_url(posted_link):
         details += [text_el(" · "), link_el(posted_link, "View in Slack")]
     lines = [[link_el(story_url(story), _title(story), bold=True)], details]
+    if watched:  # a watch's DM or channel post: which watch matched comes first
+        lines.insert(0, [text_el(plain(watched, 300), italic=True)])
     lines += evidence_lines(story)
     summary = summary_text(story)
     if summary:
@@ -269,7 +273,10 @@ def render_alert(story: Story, *, posted_link: str | None = None) -> tuple[list[
     buttons = _buttons(story.key)
     if buttons is not None:
         blocks.append(buttons.to_dict())
-    text = fallback(f"{story.title or '(untitled)'} — {story.source.title or story.source.feed}")
+    text = fallback(
+        (f"{watched}: " if watched else "")
+        + f"{story.title or '(untitled)'} — {story.source.title or story.source.feed}"
+    )
     return blocks, text
 
 

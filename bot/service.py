@@ -38,8 +38,10 @@ from bot.pipeline import Outcome, Pipeline
 from bot.poller import kv
 from bot.schedule import Scheduler, Timing, start
 from bot.sinks import SlackSink, TerminalSink
+from bot.slack.directory import Directory
 from bot.store import Store
 from bot.store.base import now_utc
+from bot.watching import Watching
 
 log = logging.getLogger("hubnews.service")
 GRACE = 5.0  # seconds jobs in flight get at shutdown (+1 s after closing: under 10 s)
@@ -130,7 +132,9 @@ class _Service:
         metrics_host: str,
     ) -> bool:
         client = self._client()
-        pipeline = Pipeline(self.config, self.store)
+        people = Directory(client) if client is not None else None
+        watching = Watching(self.store, members=people.members if people else None)
+        pipeline = Pipeline(self.config, self.store, watching=watching)
         self.closers.append(pipeline.close)
         holder: dict[str, Scheduler] = {}
         health = Health(

@@ -18,12 +18,21 @@ from slack_sdk.errors import SlackClientError
 from bot import digest
 from bot.channels import ChannelDirectory
 from bot.config import Config, Route
-from bot.deliver import CHANNEL_FIXES, NETWORK_ERRORS, TOKEN_FIXES, UNRESOLVED, deliver, post
+from bot.deliver import (
+    CHANNEL_FIXES,
+    NETWORK_ERRORS,
+    TOKEN_FIXES,
+    UNRESOLVED,
+    deliver,
+    is_user,
+    post,
+)
 from bot.errors import HubnewsError
 from bot.health import Health, metrics
 from bot.poller import kv
 from bot.render import fallback
 from bot.route import REALTIME
+from bot.slack.directory import Directory
 from bot.store import Store
 from bot.store.base import now_utc
 from bot.store.outbox import OutboxMixin, OutboxRow
@@ -47,8 +56,20 @@ class _QuietOutbox:
 
 
 def outbox_view(store: Store, routes: tuple[Route, ...], now: datetime) -> OutboxMixin:
-    quiet = digest.quiet_channels(routes, now)
+    """The outbox as this cycle may deliver it: quiet-hours and snoozed channels hold their
+    realtime rows (kept, never dropped) until the span ends."""
+    quiet = digest.quiet_channels(routes, now) | frozenset(store.snoozes(now))
     return cast(OutboxMixin, _QuietOutbox(store, quiet) if quiet else store)
+
+
+def end_snoozes(store: Store, now: datetime) -> frozenset[str]:
+    """Channels whose snooze has ended: their held alerts go out as one catch-up message now;
+    the snooze is cleared once nothing of theirs is waiting."""
+    ended = frozenset(store.ended_snoozes(now))
+    waiting = {row.channel for row in store.due(now, 1000)}
+    for channel in ended - waiting:
+        store.unsnooze(channel)
+    return ended & waiting
 
 
 class TerminalSink:
@@ -77,6 +98,10 @@ class TerminalSink:
         if not self.store.mark_posting([row.id], now):
             return  # another deliverer on this database printed it
         head = "  ↳ +1 source: " if row.kind == "thread" else "ALERT "
+        watches = self.store.watches_hit_by(row.story_key, row.channel)
+        if watches:  # a watch's DM or channel post
+            head = "DM " if is_user(row.channel) else "WATCH "
+            head += "(" + ", ".join(f"#{w.id} “{w.query}”" for w in watches) + ") "
         self.write(f"{head}[{row.channel}] {story.title} — {story.source.title} {story.url}")
         self.store.mark_posted([row.id], f"terminal-{row.id}", now)
         metrics.alerts.inc()
@@ -103,14 +128,20 @@ class SlackSink:
     def __init__(self, config: Config, store: Store, client: WebClient, health: Health) -> None:
         self.config, self.store, self.client, self.health = config, store, client, health
         self.channels = ChannelDirectory(client, store, refresh=config.limits.hold_retry)
+        self.people = Directory(client)  # a watch's DM: the user's DM channel
         named = [route.channel for route in (*config.routes, *store.slack_routes())]
         admin = getattr(config, "admin_channel", None)
         self.channels.resolve_all([*named, *([admin] if admin else [])])
 
+    def resolve(self, recipient: str) -> str | None:
+        """`#name` -> channel id; a user id -> the DM channel with that user."""
+        return self.people.dm_channel(recipient) if is_user(recipient) else self.channels(recipient)
+
     def deliver_once(self) -> int:
-        limits = self.config.limits
+        limits, now = self.config.limits, now_utc()
+        catch_up = end_snoozes(self.store, now)
         report = deliver(
-            outbox_view(self.store, self.config.routes, now_utc()),
+            outbox_view(self.store, self.config.routes, now),
             self.client,
             self.store.get_story,
             flood=limits.flood,
@@ -118,7 +149,8 @@ class SlackSink:
             max_attempts=limits.max_attempts,
             backoff=limits.retry_backoff,
             hold_retry=limits.hold_retry,
-            resolve=self.channels,
+            resolve=self.resolve,
+            catch_up=catch_up,
         )
         metrics.alerts.inc(report.posted)
         for problem in report.problems:

@@ -19,32 +19,38 @@ A personal watch's delivery is addressed to the owner's user id; `bot.deliver` o
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable, Iterable
 from datetime import datetime
 from typing import Protocol
 
 from bot.errors import QueryError
+from bot.query import Query
 from bot.route import ALERT, Delivery
 from bot.store import Store, Watch
 from bot.story import Story
+from bot.watch import Percolator, compile_watch
 
 log = logging.getLogger(__name__)
 Members = Callable[[str], Collection[str] | None]  # channel id -> member user ids (None: unknown)
+Expand = Callable[[str], Iterable[str]]  # a word -> its aliases (the taxonomy's table)
 
 
 class Matcher(Protocol):
-    def add(self, watch_id: int, query: str) -> None: ...
-    def match(self, story: Story) -> list[int]: ...
+    def add(self, watch_id: Hashable, query: Query | str) -> object: ...
+    def match(self, story: Story) -> list[Hashable]: ...
 
 
 class Watching:
     def __init__(
         self,
         store: Store,
-        make_matcher: Callable[[], Matcher],
+        *,
         members: Members | None = None,
+        expand: Expand | None = None,
+        make_matcher: Callable[[], Matcher] = Percolator,
     ) -> None:
         self.store, self.make_matcher, self.members = store, make_matcher, members
+        self.expand = expand
         self._version = -1
         self._matcher: Matcher = make_matcher()
         self._watches: dict[int, Watch] = {}
@@ -57,28 +63,37 @@ class Watching:
         matcher, watches = self.make_matcher(), {}
         for watch in self.store.watches():
             try:
-                matcher.add(watch.id, watch.query)
+                matcher.add(watch.id, self.compile(watch.query))
             except QueryError as error:  # stored before a rule changed: skip, say so
                 log.warning("event=watch_skipped watch=%s error=%s", watch.id, error)
                 continue
             watches[watch.id] = watch
         self._matcher, self._watches, self._version = matcher, watches, version
 
+    def compile(self, text: str) -> Query:
+        """A watch query as the matcher takes it (aliases expanded); QueryError if unusable."""
+        return compile_watch(text, expand=self.expand)
+
     def matches(self, story: Story) -> list[Watch]:
-        return [self._watches[i] for i in self._matcher.match(story) if i in self._watches]
+        found = self._matcher.match(story)
+        return [self._watches[i] for i in found if isinstance(i, int) and i in self._watches]
 
     def fire(
         self, story: Story, alerted: Collection[str], now: datetime | None = None
-    ) -> list[Delivery]:
-        """Record the hits of `story` and return the messages they send (see the rules)."""
+    ) -> tuple[list[Delivery], list[int]]:
+        """Record the hits of `story`: the messages they send and the ids of the watches that
+        fired (see the rules; a muted or already-seen hit fires without a message)."""
         cluster = self._cluster_key(story)
         deliveries: dict[str, Delivery] = {}
+        fired = []
         for watch in self.matches(story):
             recipient = watch.channel or watch.owner
             send = self._should_send(watch, story, alerted, now)
-            if self.store.record_hit(watch.id, cluster, story.key, delivered=send) and send:
-                deliveries.setdefault(recipient, Delivery(recipient, story.key, ALERT))
-        return list(deliveries.values())
+            if self.store.record_hit(watch.id, cluster, story.key, delivered=send):
+                fired.append(watch.id)
+                if send:
+                    deliveries.setdefault(recipient, Delivery(recipient, story.key, ALERT))
+        return list(deliveries.values()), fired
 
     def _cluster_key(self, story: Story) -> str:
         if story.duplicate is None:

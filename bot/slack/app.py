@@ -16,7 +16,8 @@ from bot.classify import Taxonomy, load_taxonomy
 from bot.config import Config
 from bot.fetch import make_client
 from bot.logs import redact
-from bot.slack import actions, commands, views
+from bot.slack import actions, commands, home, views
+from bot.slack.directory import Directory
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,11 @@ def build_app(
         taxonomy=taxonomy or load_taxonomy(config.taxonomy),
         http=make_client(config.limits),
         client=client,
+        directory=Directory(client),
     )
     commands.register(app, ctx)
     actions.register(app, ctx)
+    home.register(app, ctx, lambda text: commands.validate_watch(ctx, text), ctx.directory)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], respond: Any = None) -> None:

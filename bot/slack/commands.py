@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,11 @@ from bot.fetch import FetchState, fetch
 from bot.health import metrics
 from bot.parse import parse
 from bot.query import parse_query
-from bot.slack import copies, feedback, views
+from bot.slack import copies, feedback, views, watches
+from bot.slack.directory import Directory
 from bot.store import Store
 from bot.urls import canonical_url, domain
+from bot.watch import Percolator, compile_watch
 
 Answer = tuple[views.Blocks, str]
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
@@ -50,6 +53,8 @@ class Context:
     taxonomy: Taxonomy
     http: httpx.Client  # for checking feeds added from Slack
     client: WebClient | None = None  # for users.info (admin check)
+    directory: Directory | None = None  # channel names, members, DMs (watches)
+    expand: Callable[[str], Iterable[str]] | None = None  # aliases for watch words
 
 
 def register(app: App, ctx: Context) -> None:
@@ -108,10 +113,41 @@ def answer(ctx: Context, text: str, user: str, channel: str) -> Answer:
         return follow(ctx, verb, rest, user, channel)
     if verb == "split" and len(rest) == 1:
         return copies.answer(ctx, _story_key(ctx, rest[0]), user)
+    if verb in WATCH_VERBS:
+        return _watches(ctx, verb, rest, user, channel)
     if verb == "feedback" and len(rest) <= 1:
         admin = bool(rest) and is_admin(ctx, user)
         return feedback.command(ctx, rest, user, channel, admin=admin)
     return search(ctx, text)
+
+
+WATCH_VERBS = {"watch", "watches", "unwatch", "mute", "unmute", "mutes", "snooze"}
+
+
+def _watches(ctx: Context, verb: str, rest: list[str], user: str, channel: str) -> Answer:
+    if verb == "watch":
+        return watches.watch(
+            ctx,
+            " ".join(rest),
+            user,
+            lambda text: validate_watch(ctx, text),
+            lambda ref: ctx.directory.channel_id(ref) if ctx.directory else None,
+            lambda c: ctx.directory.members(c) if ctx.directory else None,
+        )
+    if verb == "watches":
+        return watches.watches(ctx, user)
+    if verb == "unwatch":
+        return watches.unwatch(ctx, rest[0] if rest else "", user, is_admin(ctx, user))
+    if verb in {"mute", "unmute"}:
+        return watches.mute(ctx, rest, user, undo=verb == "unmute")
+    if verb == "mutes":
+        return watches.mutes(ctx, user)
+    return watches.snooze(ctx, rest, channel, user, is_admin(ctx, user))
+
+
+def validate_watch(ctx: Context, text: str) -> object:
+    """A watch query the percolator can index (aliases expanded), else QueryError."""
+    return Percolator().compile(compile_watch(text, expand=ctx.expand))
 
 
 def search(ctx: Context, text: str, offset: int = 0) -> Answer:

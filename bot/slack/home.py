@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import QueryError
+from bot.render import link, story_url
 from bot.slack import views
 from bot.slack.watches import MAX_WATCHES, describe
 from bot.split import split
@@ -174,7 +175,7 @@ def home_view(ctx: Context, user: str, admin: bool, directory: Directory | None)
             story = ctx.store.get_story(key)
             if story is not None:
                 lines.append(
-                    f"• {views.link(views.story_url(story), views.inert(story.title, 150))}"
+                    f"• {link(story_url(story), views.inert(story.title, 150))}"
                     f" — #{watch.id} `{views.inert(watch.query, 60)}`"
                 )
         blocks.extend(views.section(chunk) for chunk in _chunks(lines))
@@ -269,7 +270,7 @@ def _copies(ctx: Context, user: str, directory: Directory | None) -> Blocks:
         if story is None:
             continue
         text = (
-            f"{views.link(views.story_url(story), views.inert(story.title, 150))} — folded "
+            f"{link(story_url(story), views.inert(story.title, 150))} — folded "
             f"as a copy in {views.inert(channel, 80)}"
         )
         blocks.append(_with_buttons(text, [("Not a copy", "home_not_a_copy", copy_key)]))

@@ -179,6 +179,12 @@ class WatchesMixin(StoreBase):
         )
         return from_utc_text(row["until"]) if row else None
 
+    def ended_snoozes(self, now: datetime | None = None) -> list[str]:
+        rows = self._rows(
+            "SELECT channel FROM snoozes WHERE until <= ?", (utc_text(now or now_utc()),)
+        )
+        return [r["channel"] for r in rows]
+
     def snoozes(self, now: datetime | None = None) -> dict[str, datetime]:
         rows = self._rows(
             "SELECT channel, until FROM snoozes WHERE until > ?", (utc_text(now or now_utc()),)
