@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from bot.config import MAX_DURATION, DurationRange, parse_duration
 from bot.errors import QueryError
+from bot.text import strip_controls
 
 MAX_TERMS = 24
 MAX_LENGTH = 500
@@ -49,7 +50,9 @@ class Query:
 
 def parse_query(text: str, *, now: datetime | None = None) -> Query:
     now = now or datetime.now(UTC)
-    cleaned = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text or "")).strip()
+    # control characters (NUL, escapes) are never part of a word: a NUL would end the FTS5
+    # string it is quoted into ("unterminated string")
+    cleaned = unicodedata.normalize("NFKC", _INVISIBLE.sub("", strip_controls(text or ""))).strip()
     notes: list[str] = []
     if len(cleaned) > MAX_LENGTH:
         cleaned = cleaned[:MAX_LENGTH]

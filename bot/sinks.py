@@ -62,14 +62,17 @@ def outbox_view(store: Store, routes: tuple[Route, ...], now: datetime) -> Outbo
     return cast(OutboxMixin, _QuietOutbox(store, quiet) if quiet else store)
 
 
-def end_snoozes(store: Store, now: datetime) -> frozenset[str]:
-    """Channels whose snooze has ended: their held alerts go out as one catch-up message now;
-    the snooze is cleared once nothing of theirs is waiting."""
-    ended = frozenset(store.ended_snoozes(now))
-    waiting = {row.channel for row in store.due(now, 1000)}
+def ended_snoozes(store: Store, now: datetime) -> frozenset[str]:
+    """Channels whose snooze has ended: their held alerts go out as one catch-up message in
+    this cycle (`clear_snoozes` afterwards)."""
+    return frozenset(store.ended_snoozes(now))
+
+
+def clear_snoozes(store: Store, ended: frozenset[str], now: datetime) -> None:
+    """Forget ended snoozes whose held alerts are all out (a 429 keeps one for the next cycle)."""
+    waiting = {row.channel for row in store.due(now, 1000)} if ended else set()
     for channel in ended - waiting:
         store.unsnooze(channel)
-    return ended & waiting
 
 
 class TerminalSink:
@@ -85,9 +88,11 @@ class TerminalSink:
     def deliver_once(self) -> int:
         with self._lock:
             now = now_utc()
+            ended = ended_snoozes(self.store, now)
             rows = outbox_view(self.store, self.routes, now).due(now)
             for row in rows:
                 self._print(row, now)
+            clear_snoozes(self.store, ended, now)
             return len(rows)
 
     def _print(self, row: OutboxRow, now: datetime) -> None:
@@ -139,7 +144,7 @@ class SlackSink:
 
     def deliver_once(self) -> int:
         limits, now = self.config.limits, now_utc()
-        catch_up = end_snoozes(self.store, now)
+        catch_up = ended_snoozes(self.store, now)
         report = deliver(
             outbox_view(self.store, self.config.routes, now),
             self.client,
@@ -152,6 +157,7 @@ class SlackSink:
             resolve=self.resolve,
             catch_up=catch_up,
         )
+        clear_snoozes(self.store, catch_up, now_utc())
         metrics.alerts.inc(report.posted)
         for problem in report.problems:
             token_error = next((e for e in TOKEN_FIXES if f"error={e}" in problem), None)

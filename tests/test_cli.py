@@ -178,6 +178,10 @@ def test_demo_prints_the_yizhuang_alert_and_search(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "#tech-policy" in out and "Beijing tech park eyes AI hub" in out
     assert "folded copy" in out and "search: /hubnews Yizhuang" in out
+    # one watch fires, printed as its DM reads; the seed's copy does not fire it again
+    dms = out.split("watch DMs:", 1)[1].split("search: /hubnews", 1)[0]
+    assert dms.count("Your watch #1 “Yizhuang” matched") == 1
+    assert "Beijing tech park eyes AI hub" in dms
 
 
 def test_installed_entry_point_keeps_stdout_clean(tmp_path: Path) -> None:

@@ -39,6 +39,8 @@ def test_slack_manifest_has_the_command_and_exactly_the_designed_scopes() -> Non
         "groups:history",
         "channels:read",
         "users:read",
+        "im:write",  # watches: the DM a personal watch is delivered to
     ]
     assert "command: /hubnews" in manifest
+    assert "home_tab_enabled: true" in manifest and "- app_home_opened" in manifest
     assert "socket_mode_enabled: true" in manifest and "is_enabled: true" in manifest

@@ -108,3 +108,10 @@ def test_dates_at_the_edges_of_the_searchable_range_still_work() -> None:
     query = parse_query("chips since:36525d before:2020-01-01T00:00+05:00", now=NOW)
     assert query.since == NOW - timedelta(days=36525)
     assert query.before == datetime(2019, 12, 31, 19, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["tag:\x00\r<!channel>", "chips\x00", "\x1b[31mchips", "a\x07b"])
+def test_control_characters_never_reach_the_search_engine(store, text: str) -> None:
+    query = parse_query(text)
+    assert not any(ord(ch) < 32 for term in [*query.words, *query.tags] for ch in term)
+    store.search(query)  # never "unterminated string"

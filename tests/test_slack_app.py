@@ -55,6 +55,26 @@ class Running:
             f"{self.url}/slack/events", content=body.encode(), timeout=10, headers=headers
         )
 
+    def event(self, event: dict[str, Any]) -> httpx.Response:
+        """An Events API callback as Slack sends it: signed JSON."""
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "event_id": f"Ev{next(_ids)}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        headers = signed_headers(SECRET, body) | {"Content-Type": "application/json"}
+        return httpx.post(
+            f"{self.url}/slack/events", content=body.encode(), timeout=10, headers=headers
+        )
+
+    def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        """An interactivity payload (block_actions from the Home tab, view_submission)."""
+        return self.post({"payload": json.dumps(payload)})
+
     def command(
         self, text: str, *, user: str = "U123", channel: str = "C0TECHPOL1", **kwargs: Any
     ) -> tuple[httpx.Response, str]:
@@ -582,3 +602,155 @@ def test_search_links_the_alert_by_its_permalink_asked_once(running: Running) ->
     assert "slack.com/archives" not in running.text_of(rid)
     calls = running.fake.calls_to("chat.getPermalink")
     assert [(c.params["channel"], c.params["message_ts"]) for c in calls] == [("C0ALERTS1", ts)]
+
+
+# ---------------------------------------------------------------- watches, mutes, snooze, Home
+
+
+def test_watch_commands_create_list_and_remove_a_personal_watch(running: Running) -> None:
+    _, rid = running.command("watch Yizhuang", user="U7")
+    assert "is on: new matching stories come by DM" in running.text_of(rid)
+    [watch] = running.store.watches("U7")
+    assert (watch.query, watch.channel, watch.dm_on_channel_hits) == ("Yizhuang", None, False)
+    _, rid = running.command("watches", user="U7")
+    assert f"#{watch.id}" in running.text_of(rid) and "by DM" in running.text_of(rid)
+    _, rid = running.command(f"unwatch {watch.id}", user="U8")
+    assert "someone else" in running.text_of(rid)
+    _, rid = running.command(f"unwatch {watch.id}", user="U7")
+    assert "removed" in running.text_of(rid) and running.store.watches("U7") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["since:7d chips", "x" * 10_000, 'NEAR("a" "b")', "\u202e\u0000", "tag:nosuchtag"],
+)
+def test_hostile_watch_queries_get_a_clear_answer_and_store_nothing(
+    running: Running, query: str
+) -> None:
+    _, rid = running.command("watch " + query, user="U7")
+    answer = running.text_of(rid)
+    assert "went wrong" not in answer
+    if running.store.watches("U7"):  # accepted as a watch: then it is a real, usable one
+        assert "is on" in answer
+    else:
+        assert "Not a watch" in answer or "What should it watch" in answer
+
+
+def test_a_channel_watch_needs_membership_and_is_announced(running: Running) -> None:
+    running.fake.channels.append({"id": "C0POLICY", "name": "policy"})
+    running.fake.members["C0POLICY"] = ["U7"]
+    _, rid = running.command("watch chips in #policy", user="U8")
+    assert "Only members" in running.text_of(rid)
+    _, rid = running.command("watch chips in #policy --always-dm", user="U7")
+    assert "in <#C0POLICY>" in running.text_of(rid)
+    [watch] = running.store.watches("U7")
+    assert watch.channel == "C0POLICY" and watch.dm_on_channel_hits
+    announced = running.fake.posted("C0POLICY")
+    assert announced and "added a watch here" in announced[-1]["text"]
+
+
+def test_mute_and_unmute_a_source_and_a_tag(running: Running) -> None:
+    _, rid = running.command("mute source:www.scmp.com for 2h", user="U7")
+    assert "Muted source `scmp.com`" in running.text_of(rid)
+    _, rid = running.command("mute tag:ai", user="U7")
+    assert "until you unmute it" in running.text_of(rid)
+    _, rid = running.command("mute tag:nosuch", user="U7")
+    assert "No tag" in running.text_of(rid)
+    assert {(m.kind, m.value) for m in running.store.mutes("U7")} == {
+        ("source", "scmp.com"),
+        ("tag", "ai"),
+    }
+    _, rid = running.command("unmute tag:ai", user="U7")
+    assert "Unmuted" in running.text_of(rid)
+    _, rid = running.command("mutes", user="U7")
+    assert "scmp.com" in running.text_of(rid) and "`ai`" not in running.text_of(rid)
+
+
+def test_snooze_is_for_admins_and_says_nothing_is_dropped(running: Running) -> None:
+    _, rid = running.command("snooze 2h", user="U123")
+    assert "Only hubnews admins" in running.text_of(rid)
+    _, rid = running.command("snooze 99d", user="UADMIN")
+    assert "between 1 minute and 7 days" in running.text_of(rid)
+    _, rid = running.command("snooze 2h", user="UADMIN")
+    assert "one catch-up message" in running.text_of(rid)
+    assert running.store.snoozed_until("C0TECHPOL1") is not None
+    _, rid = running.command("snooze off", user="UADMIN")
+    assert "Snooze ended" in running.text_of(rid)
+
+
+def _published(running: Running, user: str, count: int = 1) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        views = [v for v in running.fake.views if v["method"] == "views.publish"]
+        mine = [v for v in views if v["user_id"] == user]
+        if len(mine) >= count:
+            return mine[-1]["view"]
+        time.sleep(0.02)
+    raise AssertionError(f"no Home view published for {user}")
+
+
+def test_app_home_shows_watches_and_a_modal_adds_one(running: Running) -> None:
+    running.store.add_watch("U7", "Yizhuang")
+    assert (
+        running.event({"type": "app_home_opened", "user": "U7", "tab": "home"}).status_code == 200
+    )
+    home = _published(running, "U7")
+    assert home["type"] == "home" and len(home["blocks"]) <= 100
+    text = json.dumps(home, ensure_ascii=False)
+    assert "Your watches" in text and "Yizhuang" in text and "Feed health" not in text
+    running.interact(
+        {
+            "type": "block_actions",
+            "user": {"id": "U7"},
+            "team": {"id": "T1"},
+            "trigger_id": "9.9.9",
+            "view": {"id": "V1", "type": "home"},
+            "actions": [
+                {
+                    "action_id": "home_add_watch",
+                    "value": "new",
+                    "type": "button",
+                    "block_id": "b",
+                    "action_ts": "1",
+                }
+            ],
+        }
+    )
+    deadline = time.monotonic() + 10
+    while not [v for v in running.fake.views if v["method"] == "views.open"]:
+        assert time.monotonic() < deadline, "no modal opened"
+        time.sleep(0.02)
+    modal = [v for v in running.fake.views if v["method"] == "views.open"][-1]["view"]
+    assert modal["callback_id"] == "hubnews_watch_modal"
+
+    def submit(query: str) -> httpx.Response:
+        return running.interact(
+            {
+                "type": "view_submission",
+                "user": {"id": "U7"},
+                "team": {"id": "T1"},
+                "view": {
+                    "id": "V2",
+                    "type": "modal",
+                    "callback_id": "hubnews_watch_modal",
+                    "private_metadata": "",
+                    "state": {
+                        "values": {
+                            "query": {"query": {"value": query}},
+                            "options": {"options": {"selected_options": []}},
+                        }
+                    },
+                },
+            }
+        )
+
+    refused = submit("since:1d chips")
+    assert refused.json()["response_action"] == "errors" and "query" in refused.json()["errors"]
+    assert submit('"chip subsidy" OR 芯片').status_code == 200
+    assert [w.query for w in running.store.watches("U7")] == ["Yizhuang", '"chip subsidy" OR 芯片']
+    assert "chip subsidy" in json.dumps(_published(running, "U7", 2), ensure_ascii=False)
+
+
+def test_admins_see_feed_health_on_their_home(running: Running) -> None:
+    running.event({"type": "app_home_opened", "user": "UADMIN", "tab": "home"})
+    assert "Feed health" in json.dumps(_published(running, "UADMIN"))

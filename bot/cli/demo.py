@@ -13,6 +13,7 @@ from bot.cli.search import print_hits
 from bot.pipeline import Outcome, Pipeline, Processed
 from bot.query import parse_query
 from bot.store import Store
+from bot.watching import Watching
 
 # ---------------------------------------------------------------- demo
 
@@ -37,6 +38,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             outcomes = _demo_poll(cfg)
         _demo_alerts(outcomes)
+        _demo_watches(outcomes)
         store = Store(database)
         try:
             out.rule("search: /hubnews Yizhuang")
@@ -58,9 +60,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return FAILED if any(o.error for o in outcomes) else OK
 
 
+DEMO_USER, DEMO_WATCH = "U0DEMO", "Yizhuang"  # the demo's one personal watch
+
+
 def _demo_poll(cfg: config.Config) -> list[Outcome]:
     store = Store(cfg.database)
-    pipeline = Pipeline(cfg, store, report_known=True)
+    if not any(w.query == DEMO_WATCH for w in store.watches(DEMO_USER)):
+        store.add_watch(DEMO_USER, DEMO_WATCH)  # as `/hubnews watch Yizhuang` would
+    pipeline = Pipeline(cfg, store, report_known=True, watching=Watching(store))
     try:
         outcomes = list(pipeline.poll(cfg.feeds))
     finally:
@@ -102,6 +109,21 @@ def _demo_alerts(outcomes: list[Outcome]) -> None:
                 copy,
                 f"copy of: {original}" if original else "copy of a story stored earlier",
             )
+
+
+def _demo_watches(outcomes: list[Outcome]) -> None:
+    """Each watch DM as it would read in Slack (the demo's user watches "Yizhuang")."""
+    fired = [p for outcome in outcomes for p in outcome.new if p.watches]
+    if not fired:
+        return
+    out.rule(f"watch DMs: /hubnews watch {DEMO_WATCH} (made for you, {DEMO_USER})", align="left")
+    for processed in fired:
+        story = processed.story
+        ids = ", ".join(f"#{i}" for i in processed.watches)
+        out.print(
+            f"\n[bold]DM[/] [dim]Your watch {ids} “{DEMO_WATCH}” matched[/]\n"
+            f"{safe(story.title)}\n[dim]{safe(story.source.title)} · {safe(story.url)}[/]"
+        )
 
 
 def _print_copy(processed: Processed, where: str) -> None:

@@ -65,6 +65,8 @@ class FakeSlack:
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.admins: set[str] = set()
         self.channels: list[dict[str, Any]] = [{"id": "C0GENERAL", "name": "general"}]
+        self.members: dict[str, list[str]] = defaultdict(list)  # channel id -> user ids
+        self.views: list[dict[str, Any]] = []  # views.publish / views.open payloads, in order
         self.host = "https://fake-team.slack-gov.com"  # permalinks: never slack.com
         self.auth_ok = True
         self.tokens: set[str] | None = None  # when set, other bearer tokens get invalid_auth
@@ -259,6 +261,32 @@ class FakeSlack:
 
     def _api_conversations_list(self, p: dict[str, Any]) -> dict[str, Any]:
         return _page(list(self.channels), p, "channels")
+
+    def _api_conversations_members(self, p: dict[str, Any]) -> dict[str, Any]:
+        return _page(list(self.members.get(str(p.get("channel")), [])), p, "members")
+
+    def _api_conversations_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The app's DM with a user: a "D…" channel id derived from the user id."""
+        user = str(p.get("users", ""))
+        if not user.startswith(("U", "W")):
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + user[1:]}}
+
+    def _api_views_publish(self, p: dict[str, Any]) -> dict[str, Any]:
+        view = _json_field(p.get("view"))
+        with self._lock:
+            self.views.append(
+                {"method": "views.publish", "user_id": p.get("user_id"), "view": view}
+            )
+        return {"ok": True, "view": {"id": "V1", **(view or {})}}
+
+    def _api_views_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        view = _json_field(p.get("view"))
+        with self._lock:
+            self.views.append(
+                {"method": "views.open", "trigger_id": p.get("trigger_id"), "view": view}
+            )
+        return {"ok": True, "view": {"id": "V2", **(view or {})}}
 
 
 def _page(items: list[Any], p: dict[str, Any], name: str) -> dict[str, Any]:
