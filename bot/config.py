@@ -24,7 +24,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rapidfuzz import process
 
 from bot.dedup_judge import DEFAULT_THRESHOLDS
+from bot.dedup_verify import RULES
 from bot.errors import ConfigError
+from bot.tuning import Policy
 
 BUNDLED = resources.files("bot._config")
 ENV_CONFIG = "HUBNEWS_CONFIG"  # the config file to use when --config is not given
@@ -45,6 +47,14 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "dedup.window": (3600, 10 * 365 * DAY),
     "dedup.new_facts": (1, 1000),  # counts; every other dedup threshold is a fraction
     "dedup.lead_facts": (1, 1000),
+    "dedup.contained_facts": (1, 1000),  # the verifier's counts (bot.dedup_verify.RULES)
+    "dedup.swapped_facts": (1, 1000),
+    "dedup.lead_tokens": (1, 10_000),
+    "dedup.update_facts": (1, 1000),
+    "dedup.reworded_facts": (1, 1000),
+    "feedback.min_votes": (1, 100_000),
+    "feedback.max_raise": (0.0, 1.0),
+    "feedback.miss_cost": (1.0, 100.0),
     "limits.max_bytes": (1024, 2**30),
     "limits.connect_timeout": (0.01, 3600),
     "limits.read_timeout": (0.01, 3600),
@@ -90,6 +100,7 @@ class Route:
     at: time = time(8, 30)  # digest time of day
     timezone: str = "UTC"
     quiet_hours: tuple[time, time] | None = None
+    snooze: str = "admins"  # who may `/hubnews snooze` this channel: "admins" or "members"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +162,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     dedup: Dedup = field(default_factory=Dedup)
     tag_thresholds: Mapping[str, float] = field(default_factory=dict)
+    feedback: Policy = field(default_factory=Policy)  # how votes tune thresholds (bot.tuning)
     log_format: str = "text"
     slack_api_url: str = "https://slack.com/api/"
     secrets: Secrets = field(default_factory=Secrets)
@@ -410,6 +422,7 @@ _TOP = {
     "feeds",
     "routes",
     "tag_thresholds",
+    "feedback",
     "log_format",
     "slack_api_url",
     "admin_channel",
@@ -425,6 +438,7 @@ _ROUTE = {
     "at",
     "timezone",
     "quiet_hours",
+    "snooze",
 }
 _LIMITS = {
     "max_bytes",
@@ -553,6 +567,7 @@ def _build(reader: _Reader, data: dict[str, Any], env: Mapping[str, str]) -> Con
         limits=limits,
         dedup=dedup,
         tag_thresholds=dict(thresholds),
+        feedback=_feedback(reader, data.get("feedback", {})),
         log_format=log_format,
         slack_api_url=env.get("SLACK_API_URL") or slack_api_url,
         secrets=secrets,
@@ -575,8 +590,13 @@ def _taxonomy_tags(reader: _Reader, path: Path | None) -> frozenset[str]:
 
     try:
         return frozenset(tag.lower() for tag in load_taxonomy(path).tags)
-    except ConfigError:
-        raise
+    except ConfigError as exc:  # the taxonomy's own error, said from the config's side
+        raise reader.fail(
+            "taxonomy",
+            exc.message.replace("\n", " "),
+            exc.hint or "point it at a valid taxonomy file or remove the key",
+            reader.line_of("taxonomy"),
+        ) from None
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise reader.fail(
             "taxonomy",
@@ -702,6 +722,14 @@ def _routes(reader: _Reader, raw: Any, known_tags: frozenset[str]) -> tuple[Rout
                 'use the channel id (e.g. "C0123ABCD") or "#name"',
                 reader.line_of("channel", "routes", index),
             )
+        snooze = get("snooze", str, "admins")
+        if snooze not in {"admins", "members"}:
+            raise reader.fail(
+                f"{where}snooze",
+                f'"{snooze}" is not who may snooze',
+                'use "admins" (the default) or "members"',
+                reader.line_of("snooze", "routes", index),
+            )
         mode = get("mode", str, "realtime")
         if mode not in {"realtime", "digest"}:
             raise reader.fail(
@@ -734,6 +762,7 @@ def _routes(reader: _Reader, raw: Any, known_tags: frozenset[str]) -> tuple[Rout
                 at=get("at", str, time(8, 30), _clock),
                 timezone=get("timezone", str, "UTC", _timezone),
                 quiet_hours=get("quiet_hours", str, None, _quiet_hours),
+                snooze=snooze,
             )
         )
     return tuple(routes)
@@ -818,7 +847,7 @@ def _dedup(reader: _Reader, raw: Any) -> Dedup:
     )
     reader.bounded(window.total_seconds(), "dedup.window", "seconds", "dedup", 0, _span)
     thresholds = {k: v for k, v in raw.items() if k != "window"}
-    known = set(DEFAULT_THRESHOLDS)
+    known = set(DEFAULT_THRESHOLDS) | set(RULES)  # the judge's and the verifier's
     reader.check_keys(thresholds, known, "dedup.", "dedup")
     for key, value in thresholds.items():
         if not isinstance(value, int | float) or isinstance(value, bool):
@@ -828,8 +857,28 @@ def _dedup(reader: _Reader, raw: Any) -> Dedup:
                 "thresholds are numbers, e.g. containment = 0.6",
                 reader.line_of(key, "dedup"),
             )
-        reader.bounded(value, f"dedup.{key}", "fraction", "dedup")
+        kind = "count" if f"dedup.{key}" in BOUNDS else "fraction"
+        reader.bounded(value, f"dedup.{key}", kind, "dedup")
     return Dedup(window=window, thresholds=thresholds)
+
+
+def _feedback(reader: _Reader, raw: Any) -> Policy:
+    """`[feedback]`: how the 👍/👎 votes raise a channel's tag thresholds (bot.tuning)."""
+    if not isinstance(raw, dict):
+        raise reader.fail(
+            "feedback", "must be a table", "write it as [feedback]", reader.line_of("feedback")
+        )
+    reader.check_keys(raw, {"min_votes", "max_raise", "miss_cost"}, "feedback.", "feedback")
+    default = Policy()
+    values: dict[str, float] = {}
+    for key, kind, typed in (
+        ("min_votes", "count", int),
+        ("max_raise", "fraction", (int, float)),
+        ("miss_cost", "count", (int, float)),
+    ):
+        value = reader.get(raw, key, typed, "feedback.", getattr(default, key), "feedback")
+        values[key] = reader.bounded(value, f"feedback.{key}", kind, "feedback")
+    return Policy(int(values["min_votes"]), float(values["max_raise"]), float(values["miss_cost"]))
 
 
 def _secrets(env: Mapping[str, str]) -> tuple[Secrets, list[str]]:

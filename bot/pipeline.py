@@ -216,7 +216,7 @@ class Pipeline:
             self.store.tuning_votes(),
             self.taxonomy.thresholds,
             self.config.tag_thresholds,
-            getattr(self.config, "feedback", None),
+            self.config.feedback,
         )
 
     def _same_item(self, story: Story) -> Story | None:

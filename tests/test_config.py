@@ -67,6 +67,15 @@ def test_bundled_default_loads() -> None:
     ("text", "expected"),
     [
         ("[[feeds]]\nname = 'a'\n", ["`feeds[0].url`", "is missing", "line 1"]),
+        ("[feedback]\nmin_votes = 0\n", ["`feedback.min_votes`", "sane range"]),
+        ("[feedback]\nmax_raise = 2.5\n", ["`feedback.max_raise`", "sane range"]),
+        ("[feedback]\nmin_vote = 5\n", ["`feedback.min_vote`", "min_votes"]),
+        ("[dedup]\nswapped_facts = 0\n", ["`dedup.swapped_facts`", "sane range"]),
+        ("[dedup]\nshared = 1.5\n", ["`dedup.shared`", "sane range"]),
+        (
+            "[[routes]]\nchannel = '#a'\nsnooze = 'everyone'\n",
+            ["`routes[0].snooze`", '"admins"'],
+        ),
         (
             "[[feeds]]\nurl = 'https://x.example/feed'\ninterval = 'soon'\n",
             ["`feeds[0].interval`", '"soon" is not a duration', "line 3"],
@@ -280,6 +289,8 @@ def _values(cfg: config.Config, name: str) -> list[float | timedelta]:
     if table == "dedup":
         value = cfg.dedup.window if key == "window" else cfg.dedup.thresholds.get(key)
         return [] if value is None else [value]
+    if table == "feedback":
+        return [getattr(cfg.feedback, key)]
     return [getattr(cfg.limits if table == "limits" else cfg, key)]
 
 
@@ -350,3 +361,16 @@ def test_default_database_lies_beside_the_config_file(
     assert config.load(None, environ={}).database == elsewhere / "hubnews.db"  # built-in config
     overridden = config.load(write(folder, ""), environ={"HUBNEWS_DB": "/data/h.db"})
     assert overridden.database == Path("/data/h.db")
+
+
+def test_feedback_dedup_rules_and_route_snooze_are_config_keys(tmp_path: Path) -> None:
+    text = (
+        "[feedback]\nmin_votes = 5\nmax_raise = 0.1\nmiss_cost = 3\n"
+        "[dedup]\nswapped_facts = 7\nshared = 0.6\n"
+        "[[routes]]\nchannel = '#a'\nsnooze = 'members'\n"
+    )
+    cfg = config.load(write(tmp_path, text), environ={})
+    assert (cfg.feedback.min_votes, cfg.feedback.max_raise, cfg.feedback.miss_cost) == (5, 0.1, 3)
+    assert cfg.dedup.thresholds == {"swapped_facts": 7, "shared": 0.6}
+    assert cfg.routes[0].snooze == "members"
+    assert config.load(None, environ={}).feedback.min_votes == 10  # the documented default

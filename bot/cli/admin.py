@@ -194,7 +194,7 @@ def _eval_feedback(cfg: config.Config) -> int:
             store.tuning_votes(),
             load_taxonomy(cfg.taxonomy).thresholds,
             cfg.tag_thresholds,
-            getattr(cfg, "feedback", None),
+            cfg.feedback,
         )
     finally:
         store.close()

@@ -142,7 +142,12 @@ def _watches(ctx: Context, verb: str, rest: list[str], user: str, channel: str) 
         return watches.mute(ctx, rest, user, undo=verb == "unmute")
     if verb == "mutes":
         return watches.mutes(ctx, user)
-    return watches.snooze(ctx, rest, channel, user, is_admin(ctx, user))
+    members_may = any(
+        route.snooze == "members"
+        and channel in (route.channel, ctx.store.channel_id(route.channel))
+        for route in ctx.config.routes
+    )
+    return watches.snooze(ctx, rest, channel, user, members_may or is_admin(ctx, user))
 
 
 def validate_watch(ctx: Context, text: str) -> object:

@@ -105,7 +105,7 @@ def command(ctx: Context, args: list[str], user: str, channel: str, *, admin: bo
 
 
 def policy(ctx: Context) -> Policy:
-    return getattr(ctx.config, "feedback", None) or Policy()
+    return ctx.config.feedback
 
 
 def thresholds(ctx: Context) -> dict[tuple[str, str], Tuned]:
