@@ -754,3 +754,37 @@ def test_app_home_shows_watches_and_a_modal_adds_one(running: Running) -> None:
 def test_admins_see_feed_health_on_their_home(running: Running) -> None:
     running.event({"type": "app_home_opened", "user": "UADMIN", "tab": "home"})
     assert "Feed health" in json.dumps(_published(running, "UADMIN"))
+
+
+@pytest.mark.parametrize("running", [("127.0.0.1",)], indirect=True)
+def test_admins_import_an_opml_file_from_its_url_through_the_guarded_fetch(
+    running: Running,
+) -> None:
+    feeds = FeedServer().start()
+    try:
+        good = feeds.add("/good.xml", items=2)
+        missing = feeds.url("/missing.xml")  # 404: fails its check, is not added
+        opml = feeds.add("/subs.opml", items=0)
+        outlines = (
+            f'<outline text="Good" xmlUrl="{good}"/><outline text="Good again" xmlUrl="{good}"/>'
+            f'<outline text="Gone" xmlUrl="{missing}"/>'
+        )
+        feeds.feeds["/subs.opml"].body = (
+            f'<opml version="2.0"><head/><body><outline text="Tech">{outlines}</outline>'
+            "</body></opml>"
+        ).encode()
+        _, rid = running.command(f"feeds import <{opml}>", user="U123")
+        assert "Only hubnews admins" in running.text_of(rid)
+        _, rid = running.command(f"feeds import <{opml}>", user="UADMIN")
+        answer = running.text_of(rid)
+        assert "1 added, 1 skipped, 1 failed their check" in answer
+        [added] = [f for f in running.store.feeds() if f.origin == "opml"]
+        assert added.url == good
+    finally:
+        feeds.stop()
+
+
+def test_an_opml_import_from_a_private_address_is_refused(running: Running) -> None:
+    _, rid = running.command("feeds import <http://127.0.0.1:9/subs.opml>", user="UADMIN")
+    answer = running.text_of(rid)
+    assert "Not imported" in answer and running.store.feeds(origin="opml") == []

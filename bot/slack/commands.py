@@ -30,8 +30,10 @@ from slack_sdk.errors import SlackApiError
 from bot.classify import Taxonomy
 from bot.config import Config, Feed
 from bot.errors import HubnewsError, QueryError
-from bot.fetch import FetchState, fetch
+from bot.feeds_import import import_opml
+from bot.fetch import Fetched, FetchState, fetch
 from bot.health import metrics
+from bot.opml import read_opml
 from bot.parse import parse
 from bot.query import parse_query
 from bot.slack import copies, feedback, views, watches
@@ -238,9 +240,9 @@ def feeds(ctx: Context, args: list[str], user: str, channel: str = "") -> Answer
         start = max(int(args[0]) - 1, 0) if args else 0
         return feeds_page(ctx, user, start)
     action, rest = args[0].lower(), args[1:]
-    if action not in {"add", "remove", "enable"}:
+    if action not in {"add", "remove", "enable", "import"}:
         return views.message(
-            "Try `/hubnews feeds`, `feeds add <url> [name]`, "
+            "Try `/hubnews feeds`, `feeds add <url> [name]`, `feeds import <OPML url>`, "
             "`feeds remove <name>` or `feeds enable <name>`."
         )
     if not is_admin(ctx, user):
@@ -254,6 +256,8 @@ def feeds(ctx: Context, args: list[str], user: str, channel: str = "") -> Answer
         )
     if action == "add":
         return add_feed(ctx, rest[0].strip("<>"), rest[1] if len(rest) > 1 else None, user, channel)
+    if action == "import":
+        return import_feeds(ctx, rest[0].strip("<>"), user)
     name = rest[0]
     known = ctx.store.feed(name)
     if known is None:
@@ -282,6 +286,49 @@ def feeds(ctx: Context, args: list[str], user: str, channel: str = "") -> Answer
 
 def feeds_page(ctx: Context, user: str, start: int = 0) -> Answer:
     return views.feeds_view(ctx.store.feeds(), start=start, admin=is_admin(ctx, user))
+
+
+SLACK_IMPORT_MAX = 200  # feeds one Slack import may validate (each costs a fetch now)
+
+
+def import_feeds(ctx: Context, url: str, user: str) -> Answer:
+    """`/hubnews feeds import <OPML url>`: the file and each feed fetched through the guard."""
+    if not url.startswith(("http://", "https://")):
+        return views.message("Give the OPML file's full address, starting with https://.")
+
+    def fetch_guarded(address: str) -> Fetched:
+        return fetch(address, FetchState(), ctx.config.limits, ctx.http, guard=True)
+
+    try:
+        data = fetch_guarded(url).body
+        if len(read_opml(data, source=url)) > SLACK_IMPORT_MAX:
+            return views.message(
+                f"That file lists more than {SLACK_IMPORT_MAX} feeds: import it from the "
+                "server instead (`hubnews feeds import FILE.opml`), which shows progress."
+            )
+        report = import_opml(
+            data, ctx.store, fetch_guarded, configured=ctx.config.feeds, source=url, added_by=user
+        )
+    except HubnewsError as exc:
+        return views.message(
+            f"Not imported: {views.escape(exc.message)}. {views.escape(exc.hint)}."
+        )
+    lines = [
+        f"*Imported from* `{views.inert(url, 200)}`: {len(report.added)} added, "
+        f"{len(report.skipped)} skipped, {len(report.failed)} failed their check."
+    ]
+    lines += [f"• added `{views.inert(a.name, 80)}` ({a.items} items)" for a in report.added[:20]]
+    lines += [
+        f"• skipped {views.inert(s.title or s.url, 80)}: {views.inert(s.reason, 120)}"
+        for s in report.skipped[:10]
+    ]
+    lines += [
+        f"• failed {views.inert(f.title or f.url, 80)}: {views.inert(f.error, 160)}"
+        for f in report.failed[:10]
+    ]
+    if report.failed:
+        lines.append("Fix or drop the failed feeds, then import again: known feeds are skipped.")
+    return views.message("\n".join(lines))
 
 
 def add_feed(ctx: Context, url: str, name: str | None, user: str, channel: str = "") -> Answer:

@@ -49,7 +49,7 @@ HELP = "\n".join(
         "(the *Not a copy* button under a thread reply does the same)",
         "• `/hubnews feedback` — this channel's tag thresholds and the 👍/👎 votes behind them",
         "Admins: `/hubnews feeds add <url> [name]`, `/hubnews feeds remove <name>`, "
-        "`/hubnews feeds enable <name>`, `/hubnews follow tag:ai` / `/hubnews unfollow` "
+        "`/hubnews feeds enable <name>`, `/hubnews feeds import <OPML url>`, `/hubnews follow tag:ai` / `/hubnews unfollow` "
         "(in the channel to route to), `/hubnews feedback reset` (votes so far stop tuning "
         "this channel)",
     ]
