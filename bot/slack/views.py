@@ -45,11 +45,15 @@ HELP = "\n".join(
         '`"quoted phrase"`  `a OR b`; Chinese works (`亦庄`)',
         "• `/hubnews why <story link or key>` — why it was tagged, or folded as a copy",
         "• `/hubnews feeds` — the feeds and their health",
+        "• `/hubnews watch <query> [in #channel]`, `watches`, `unwatch <id>` — your own alerts "
+        "(DM or channel); `mute source:<domain>|tag:<tag> [for 8h]`, `unmute`, `mutes`; "
+        "admins: `snooze 2h|off`. The Home tab shows them all",
         "• `/hubnews split <story link>` — not a copy after all: give it its own alert "
         "(the *Not a copy* button under a thread reply does the same)",
         "• `/hubnews feedback` — this channel's tag thresholds and the 👍/👎 votes behind them",
         "Admins: `/hubnews feeds add <url> [name]`, `/hubnews feeds remove <name>`, "
-        "`/hubnews feeds enable <name>`, `/hubnews feeds import <OPML url>`, `/hubnews follow tag:ai` / `/hubnews unfollow` "
+        "`/hubnews feeds enable <name>`, `/hubnews feeds import <OPML url>`, "
+        "`/hubnews follow tag:ai` / `/hubnews unfollow` "
         "(in the channel to route to), `/hubnews feedback reset` (votes so far stop tuning "
         "this channel)",
     ]
