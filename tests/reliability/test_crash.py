@@ -1,5 +1,6 @@
-"""`kill -9` of `hubnews run` in the middle of delivering 100 alerts, then a restart: every
-alert reaches Slack exactly once (asserted on the fake Slack's records)."""
+"""`kill -9` of `hubnews run` in the middle of delivering 100 alerts and 100 watch DMs, then a
+restart: every alert and every DM reaches Slack exactly once (asserted on the fake Slack's
+records)."""
 
 from __future__ import annotations
 
@@ -50,9 +51,9 @@ def _spawn(config: Path, slack: FakeSlack) -> subprocess.Popen[bytes]:
     )
 
 
-def _keys(slack: FakeSlack) -> Counter[str]:
+def _keys(slack: FakeSlack, channel: str = "C0ALERTS1") -> Counter[str]:
     keys: Counter[str] = Counter()
-    for message in slack.posted("C0ALERTS1"):
+    for message in slack.posted(channel):
         payload = (message.get("metadata") or {}).get("event_payload", {})
         keys.update(payload.get("keys") or [payload.get("key")])
     return keys
@@ -71,6 +72,11 @@ def test_kill_9_mid_delivery_then_restart_posts_every_alert_exactly_once(
         f'[[feeds]]\nname = "wire"\nurl = "{url}"\ninterval = "1h"\n'
         '[[routes]]\nchannel = "C0ALERTS1"\ntags = ["ai", "industrial-policy"]\n'
     )
+    from bot.store import Store
+
+    store = Store(tmp_path / "h.db")
+    store.add_watch("U0WATCHER", "source:wire")  # every story also DMs this user
+    store.close()
     slack_api.fail("chat.postMessage", times=10_000, delay=0.05)  # a slow Slack
     first = _spawn(config, slack_api)
     try:
@@ -81,10 +87,12 @@ def test_kill_9_mid_delivery_then_restart_posts_every_alert_exactly_once(
         if first.poll() is None:
             first.kill()
     posted_before = sum(_keys(slack_api).values())
+    dms_before = sum(_keys(slack_api, "D0WATCHER").values())
     assert posted_before < ALERTS  # the crash really interrupted the delivery
     second = _spawn(config, slack_api)
     try:
         assert wait_for(lambda: len(_keys(slack_api)) >= ALERTS, 120), "not all alerts arrived"
+        assert wait_for(lambda: len(_keys(slack_api, "D0WATCHER")) >= ALERTS, 120), "DMs missing"
         time.sleep(1.0)  # let any duplicate show up
     finally:
         second.send_signal(signal.SIGTERM)
@@ -95,3 +103,9 @@ def test_kill_9_mid_delivery_then_restart_posts_every_alert_exactly_once(
         f"max copies of one alert {max(keys.values())}"
     )
     assert len(keys) == ALERTS and set(keys.values()) == {1}
+    dms = _keys(slack_api, "D0WATCHER")
+    print(
+        f"CRASH: {dms_before} watch DMs before kill -9, {len(dms)} distinct after restart, "
+        f"max copies of one {max(dms.values())}"
+    )
+    assert len(dms) == ALERTS and set(dms.values()) == {1}
