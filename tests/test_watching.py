@@ -145,3 +145,21 @@ def test_the_pipeline_queues_a_watch_dm_with_the_story_and_not_for_its_copy(
     assert [(row.story_key, row.kind) for row in dms] == [(original.story.key, ALERT)]
     assert [w.id for w in store.watches_hit_by(original.story.key, "U0WATCHER")] == [watch.id]
     store.close()
+
+
+def test_a_route_with_snooze_members_lets_any_member_snooze_its_channel(
+    cfg: config.Config,
+) -> None:
+    import httpx
+
+    from bot.classify import load_taxonomy
+    from bot.slack import commands
+
+    store = Store(":memory:")
+    routes = (config.Route(channel="C0OPEN", tags=("ai",), snooze="members"),)
+    ctx = commands.Context(replace(cfg, routes=routes), store, load_taxonomy(None), httpx.Client())
+    _, text = commands.answer(ctx, "snooze 1h", "U0MEMBER", "C0OPEN")
+    assert "paused until" in text and store.snoozed_until("C0OPEN") is not None
+    _, text = commands.answer(ctx, "snooze 1h", "U0MEMBER", "C0OTHER")  # default: admins only
+    assert "Only hubnews admins" in text and store.snoozed_until("C0OTHER") is None
+    store.close()
