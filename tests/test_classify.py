@@ -225,6 +225,22 @@ def test_one_passing_mention_in_a_long_body_is_not_enough(taxonomy: Taxonomy) ->
     assert "ai" in tag_ids(lede, taxonomy)
 
 
+def test_a_description_repeating_the_headline_makes_the_next_paragraph_the_lede(
+    taxonomy: Taxonomy,
+) -> None:
+    headline = (
+        "The county clerk said on Friday she is looking into phone messages residents "
+        "received before the council vote"
+    )
+    second = "Officials said the messages used an AI-generated voice of the mayor."
+    repeated = make_story(headline, headline + ".\n" + second)
+    plain = make_story(headline, second)
+    for story in (repeated, plain):
+        tags = classify(story, taxonomy)
+        assert "ai" in {t.id for t in tags}
+        assert {e.where for t in tags if t.id == "ai" for e in t.evidence} == {"lede"}
+
+
 def test_title_weighs_more_than_body(taxonomy: Taxonomy) -> None:
     filler = "Residents said the roads were busy. " * 20
     in_title = make_story("Chatbot maker opens office", "It hired staff.\n" + filler)
