@@ -651,3 +651,38 @@ def test_named_policies_and_accelerators_are_known(
     taxonomy: Taxonomy, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= tag_ids(make_story(title, body), taxonomy)
+
+
+# Instruments the tag policy names (state loans, investment screening, procurement preferences,
+# enforcing export controls and entity lists on technology), each written as a news lede would.
+POLICY_INSTRUMENTS = [
+    (
+        "enforcing an entity list",
+        "Parts distributor accused of supplying a blacklisted telecom firm",
+        "Investigators said graphics processors were diverted to the company via a shell firm.",
+    ),
+    (
+        "a state loan",
+        "Battery maker secures a low-interest loan from a state lender",
+        "The money pays for a second line of electric vehicle cells.",
+    ),
+    (
+        "investment screening",
+        "Ministers block takeover of chip designer by an overseas buyer",
+        "The deal failed a national security review of the semiconductor firm.",
+    ),
+    (
+        "a procurement preference",
+        "Buy American rule extended to solar panels for federal buildings",
+        "Installers said the panels would cost more.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "title", "body"), POLICY_INSTRUMENTS, ids=[c[0] for c in POLICY_INSTRUMENTS]
+)
+def test_policy_instruments_named_by_the_tag_policy_are_industrial_policy(
+    taxonomy: Taxonomy, case: str, title: str, body: str
+) -> None:
+    assert "industrial-policy" in tag_ids(make_story(title, body), taxonomy)
