@@ -686,3 +686,20 @@ def test_policy_instruments_named_by_the_tag_policy_are_industrial_policy(
     taxonomy: Taxonomy, case: str, title: str, body: str
 ) -> None:
     assert "industrial-policy" in tag_ids(make_story(title, body), taxonomy)
+
+
+# People who lead AI labs or AI research stand for their company or field.
+AI_PEOPLE = [
+    ("Demis Hassabis opens a lab in a new city", "He said it would hire fifty staff."),
+    (
+        "Physics prize goes to two scientists",
+        "The committee honoured John Hopfield and Geoffrey Hinton for early machine learning work.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "body"), AI_PEOPLE, ids=[p[0][:30] for p in AI_PEOPLE])
+def test_ai_leaders_named_instead_of_their_company_are_ai(
+    taxonomy: Taxonomy, title: str, body: str
+) -> None:
+    assert "ai" in tag_ids(make_story(title, body), taxonomy)
