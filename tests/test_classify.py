@@ -703,3 +703,19 @@ def test_ai_leaders_named_instead_of_their_company_are_ai(
     taxonomy: Taxonomy, title: str, body: str
 ) -> None:
     assert "ai" in tag_ids(make_story(title, body), taxonomy)
+
+
+# AI techniques and products by their own names.
+AI_PRODUCTS = [
+    ("Start-up ships a GPT-5 rival for lawyers", ""),
+    ("Artists sue the makers of Midjourney and Stable Diffusion", ""),
+    ("Bank adopts natural language processing to read loan files", ""),
+    ("Scammers used a voice clone of the chief executive", ""),
+]
+
+
+@pytest.mark.parametrize(("title", "body"), AI_PRODUCTS, ids=[p[0][:30] for p in AI_PRODUCTS])
+def test_ai_techniques_and_products_by_name_are_ai(
+    taxonomy: Taxonomy, title: str, body: str
+) -> None:
+    assert "ai" in tag_ids(make_story(title, body), taxonomy)
