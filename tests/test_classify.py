@@ -719,3 +719,17 @@ def test_ai_techniques_and_products_by_name_are_ai(
     taxonomy: Taxonomy, title: str, body: str
 ) -> None:
     assert "ai" in tag_ids(make_story(title, body), taxonomy)
+
+
+def test_a_state_actor_strengthens_a_tool_aimed_at_a_sector(taxonomy: Taxonomy) -> None:
+    """Industrial policy is a government (actor) steering a sector with a tool: all three
+    named weigh more than the tool and the sector alone."""
+    everything = {t: 0.0 for t in taxonomy.tags}
+
+    def score(title: str) -> float:
+        tags = classify(make_story(title), taxonomy, everything)
+        return {t.id: t.score for t in tags}.get("industrial-policy", 0.0)
+
+    assert score("Ministry puts a tariff on imported laptops") > score(
+        "Retailers face a tariff on imported laptops"
+    )
