@@ -733,3 +733,16 @@ def test_a_state_actor_strengthens_a_tool_aimed_at_a_sector(taxonomy: Taxonomy) 
     assert score("Ministry puts a tariff on imported laptops") > score(
         "Retailers face a tariff on imported laptops"
     )
+
+
+def test_a_fine_for_breaching_an_entity_list_is_not_a_regulators_fine(taxonomy: Taxonomy) -> None:
+    enforced = make_story(
+        "Distributor fined over sales of processors to a blacklisted firm",
+        "The penalty is the largest so far.",
+    )
+    regulated = make_story(
+        "Social network fined over use of facial recognition photos",
+        "The regulator said the firm broke privacy rules.",
+    )
+    assert "industrial-policy" in tag_ids(enforced, taxonomy)
+    assert "industrial-policy" not in tag_ids(regulated, taxonomy)
