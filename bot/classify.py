@@ -1,7 +1,8 @@
 """Tag a story with topics from the taxonomy (`config/taxonomy.toml`), with evidence for every tag.
 
 Rule order, all rules being data in the taxonomy (loaded and compiled by bot/taxonomy.py):
- 1. Places: the title, the lede (first paragraph of `story.body`, cut at `lede_chars`) and the
+ 1. Places: the title, the lede (first paragraph of `story.body` - the next one when the first
+    only repeats the headline -, cut at `lede_chars`) and the
     body (the rest, cut at `body_chars`: text beyond it is not read). The story's language comes
     from the title and lede (bot/lang.py) and selects the language's own vocabulary.
  2. Exact phrases: one Aho–Corasick pass per place over the lower-cased text (hyphens = spaces)
@@ -60,7 +61,8 @@ class _Hit(NamedTuple):
 
 
 def _places(story: Story, scoring: Mapping[str, float]) -> list[tuple[str, str]]:
-    text = story.body.strip()[: int(scoring["body_chars"]) + int(scoring["lede_chars"])]
+    text = _after_title(story.body.strip(), story.title)
+    text = text[: int(scoring["body_chars"]) + int(scoring["lede_chars"])]
     first, _, rest = text.partition("\n")
     limit = int(scoring["lede_chars"])
     if len(first) > limit:
@@ -68,6 +70,18 @@ def _places(story: Story, scoring: Mapping[str, float]) -> list[tuple[str, str]]
         cut = cut if cut > 0 else limit
         first, rest = first[:cut], first[cut:] + "\n" + rest
     return [("title", story.title), ("lede", first), ("body", rest[: int(scoring["body_chars"])])]
+
+
+def _after_title(text: str, title: str) -> str:
+    """The text without an opening that repeats the headline (feeds whose description starts
+    with the title): the paragraph after it is the lede, the headline is counted once."""
+    head = " ".join(title.split()).rstrip(".…")
+    if len(head) < 20 or not text.startswith(head[:20]):
+        return text
+    first, _, rest = text.partition("\n")
+    if " ".join(first.split()).rstrip(".…") != head:
+        return text
+    return rest.strip() or text
 
 
 def _shouting(text: str) -> bool:

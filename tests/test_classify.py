@@ -225,6 +225,22 @@ def test_one_passing_mention_in_a_long_body_is_not_enough(taxonomy: Taxonomy) ->
     assert "ai" in tag_ids(lede, taxonomy)
 
 
+def test_a_description_repeating_the_headline_makes_the_next_paragraph_the_lede(
+    taxonomy: Taxonomy,
+) -> None:
+    headline = (
+        "The county clerk said on Friday she is looking into phone messages residents "
+        "received before the council vote"
+    )
+    second = "Officials said the messages used an AI-generated voice of the mayor."
+    repeated = make_story(headline, headline + ".\n" + second)
+    plain = make_story(headline, second)
+    for story in (repeated, plain):
+        tags = classify(story, taxonomy)
+        assert "ai" in {t.id for t in tags}
+        assert {e.where for t in tags if t.id == "ai" for e in t.evidence} == {"lede"}
+
+
 def test_title_weighs_more_than_body(taxonomy: Taxonomy) -> None:
     filler = "Residents said the roads were busy. " * 20
     in_title = make_story("Chatbot maker opens office", "It hired staff.\n" + filler)
@@ -635,3 +651,98 @@ def test_named_policies_and_accelerators_are_known(
     taxonomy: Taxonomy, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= tag_ids(make_story(title, body), taxonomy)
+
+
+# Instruments the tag policy names (state loans, investment screening, procurement preferences,
+# enforcing export controls and entity lists on technology), each written as a news lede would.
+POLICY_INSTRUMENTS = [
+    (
+        "enforcing an entity list",
+        "Parts distributor accused of supplying a blacklisted telecom firm",
+        "Investigators said graphics processors were diverted to the company via a shell firm.",
+    ),
+    (
+        "a state loan",
+        "Battery maker secures a low-interest loan from a state lender",
+        "The money pays for a second line of electric vehicle cells.",
+    ),
+    (
+        "investment screening",
+        "Ministers block takeover of chip designer by an overseas buyer",
+        "The deal failed a national security review of the semiconductor firm.",
+    ),
+    (
+        "a procurement preference",
+        "Buy American rule extended to solar panels for federal buildings",
+        "Installers said the panels would cost more.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "title", "body"), POLICY_INSTRUMENTS, ids=[c[0] for c in POLICY_INSTRUMENTS]
+)
+def test_policy_instruments_named_by_the_tag_policy_are_industrial_policy(
+    taxonomy: Taxonomy, case: str, title: str, body: str
+) -> None:
+    assert "industrial-policy" in tag_ids(make_story(title, body), taxonomy)
+
+
+# People who lead AI labs or AI research stand for their company or field.
+AI_PEOPLE = [
+    ("Demis Hassabis opens a lab in a new city", "He said it would hire fifty staff."),
+    (
+        "Physics prize goes to two scientists",
+        "The committee honoured John Hopfield and Geoffrey Hinton for early machine learning work.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "body"), AI_PEOPLE, ids=[p[0][:30] for p in AI_PEOPLE])
+def test_ai_leaders_named_instead_of_their_company_are_ai(
+    taxonomy: Taxonomy, title: str, body: str
+) -> None:
+    assert "ai" in tag_ids(make_story(title, body), taxonomy)
+
+
+# AI techniques and products by their own names.
+AI_PRODUCTS = [
+    ("Start-up ships a GPT-5 rival for lawyers", ""),
+    ("Artists sue the makers of Midjourney and Stable Diffusion", ""),
+    ("Bank adopts natural language processing to read loan files", ""),
+    ("Scammers used a voice clone of the chief executive", ""),
+]
+
+
+@pytest.mark.parametrize(("title", "body"), AI_PRODUCTS, ids=[p[0][:30] for p in AI_PRODUCTS])
+def test_ai_techniques_and_products_by_name_are_ai(
+    taxonomy: Taxonomy, title: str, body: str
+) -> None:
+    assert "ai" in tag_ids(make_story(title, body), taxonomy)
+
+
+def test_a_state_actor_strengthens_a_tool_aimed_at_a_sector(taxonomy: Taxonomy) -> None:
+    """Industrial policy is a government (actor) steering a sector with a tool: all three
+    named weigh more than the tool and the sector alone."""
+    everything = {t: 0.0 for t in taxonomy.tags}
+
+    def score(title: str) -> float:
+        tags = classify(make_story(title), taxonomy, everything)
+        return {t.id: t.score for t in tags}.get("industrial-policy", 0.0)
+
+    assert score("Ministry puts a tariff on imported laptops") > score(
+        "Retailers face a tariff on imported laptops"
+    )
+
+
+def test_a_fine_for_breaching_an_entity_list_is_not_a_regulators_fine(taxonomy: Taxonomy) -> None:
+    enforced = make_story(
+        "Distributor fined over sales of processors to a blacklisted firm",
+        "The penalty is the largest so far.",
+    )
+    regulated = make_story(
+        "Social network fined over use of facial recognition photos",
+        "The regulator said the firm broke privacy rules.",
+    )
+    assert "industrial-policy" in tag_ids(enforced, taxonomy)
+    assert "industrial-policy" not in tag_ids(regulated, taxonomy)
