@@ -212,12 +212,19 @@ class Pipeline:
 
     def tuning(self) -> Thresholds:
         """The channels' tag thresholds as the team's votes have raised them (bot.tuning)."""
-        return tune_for(
+        tuned = tune_for(
             self.store.tuning_votes(),
             self.taxonomy.thresholds,
             self.config.tag_thresholds,
             self.config.feedback,
         )
+        # votes carry the channel id Slack sends; a route may name its channel "#name"
+        for name in {r.channel for r in self.routes if r.channel.startswith("#")}:
+            channel_id = self.store.channel_id(name)
+            for (channel, tag), entry in list(tuned.items()):
+                if channel == channel_id:
+                    tuned[(name, tag)] = entry
+        return tuned
 
     def _same_item(self, story: Story) -> Story | None:
         """The stored story of the same feed with the same URL, title and text, if any."""

@@ -58,21 +58,32 @@ class _QuietOutbox:
 def outbox_view(store: Store, routes: tuple[Route, ...], now: datetime) -> OutboxMixin:
     """The outbox as this cycle may deliver it: quiet-hours and snoozed channels hold their
     realtime rows (kept, never dropped) until the span ends."""
-    quiet = digest.quiet_channels(routes, now) | frozenset(store.snoozes(now))
+    snoozed = _with_names(store, routes, frozenset(store.snoozes(now)))
+    quiet = digest.quiet_channels(routes, now) | snoozed
     return cast(OutboxMixin, _QuietOutbox(store, quiet) if quiet else store)
 
 
-def ended_snoozes(store: Store, now: datetime) -> frozenset[str]:
-    """Channels whose snooze has ended: their held alerts go out as one catch-up message in
-    this cycle (`clear_snoozes` afterwards)."""
-    return frozenset(store.ended_snoozes(now))
+def _with_names(store: Store, routes: tuple[Route, ...], ids: frozenset[str]) -> frozenset[str]:
+    """Snoozes are kept by channel id (what Slack sends); a route may write "#name"."""
+    names = {r.channel for r in routes if r.channel.startswith("#")}
+    return ids | {name for name in names if store.channel_id(name) in ids}
+
+
+def ended_snoozes(store: Store, routes: tuple[Route, ...], now: datetime) -> frozenset[str]:
+    """Channels (ids, and route names for them) whose snooze has ended: their held alerts go
+    out as one catch-up message in this cycle (`clear_snoozes` afterwards)."""
+    return _with_names(store, routes, frozenset(store.ended_snoozes(now)))
 
 
 def clear_snoozes(store: Store, ended: frozenset[str], now: datetime) -> None:
     """Forget ended snoozes whose held alerts are all out (a 429 keeps one for the next cycle)."""
-    waiting = {row.channel for row in store.due(now, 1000)} if ended else set()
+    if not ended:
+        return
+    waiting = {row.channel for row in store.due(now, 1000)}
+    waiting |= {store.channel_id(c) or c for c in waiting if c.startswith("#")}
     for channel in ended - waiting:
-        store.unsnooze(channel)
+        if not channel.startswith("#"):
+            store.unsnooze(channel)
 
 
 class TerminalSink:
@@ -88,7 +99,7 @@ class TerminalSink:
     def deliver_once(self) -> int:
         with self._lock:
             now = now_utc()
-            ended = ended_snoozes(self.store, now)
+            ended = ended_snoozes(self.store, self.routes, now)
             rows = outbox_view(self.store, self.routes, now).due(now)
             for row in rows:
                 self._print(row, now)
@@ -144,7 +155,7 @@ class SlackSink:
 
     def deliver_once(self) -> int:
         limits, now = self.config.limits, now_utc()
-        catch_up = ended_snoozes(self.store, now)
+        catch_up = ended_snoozes(self.store, self.config.routes, now)
         report = deliver(
             outbox_view(self.store, self.config.routes, now),
             self.client,

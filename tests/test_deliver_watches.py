@@ -108,3 +108,28 @@ def test_a_snoozed_channel_gets_its_alerts_as_one_catch_up_message_after(
     [catch_up] = slack_api.posted("C0SNOOZED")  # three alerts, one message
     assert all(key in json.dumps(catch_up["metadata"]) for key in ['"a"', '"b"', '"c"'])
     assert store.snoozes() == {} and store.ended_snoozes() == []
+
+
+def test_a_snooze_holds_a_route_that_names_its_channel(
+    tmp_path: Path, slack_api: FakeSlack
+) -> None:
+    slack_api.channels.append({"id": "C0SNOOZED", "name": "snoozed"})
+    base = config.load(None, environ={})
+    cfg = replace(
+        base,
+        routes=(config.Route(channel="#snoozed", tags=("ai",)),),
+        limits=replace(base.limits, post_interval=0.0),
+    )
+    store = Store(tmp_path / "h.db")
+    client = make_client("xoxb-test", base_url=slack_api.url)
+    deliverer = SlackSink(cfg, store, client, Health(store, lambda: True, lambda: None))
+    store.snooze("C0SNOOZED", now_utc() + timedelta(hours=1), "UADMIN")  # the id Slack sent
+    for key in "ab":
+        store.save(story(key, f"Story {key}"))
+    store.enqueue([Delivery("#snoozed", key) for key in "ab"])
+    deliverer.deliver_once()
+    assert slack_api.posted("C0SNOOZED") == []
+    store.snooze("C0SNOOZED", now_utc() - timedelta(seconds=1), "UADMIN")
+    deliverer.deliver_once()
+    assert len(slack_api.posted("C0SNOOZED")) == 1 and store.ended_snoozes() == []
+    store.close()

@@ -3,6 +3,7 @@ getting stories that score no better, other channels are unaffected, and a reset
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bot import config
@@ -93,3 +94,14 @@ def test_without_votes_both_channels_are_alerted(tmp_path: Path) -> None:
     scores = seed_scores(tmp_path)
     cfg = make_config(tmp_path, {tag: round(s - 0.05, 3) for tag, s in scores.items()})
     assert alerted_to(cfg, Store(cfg.database)) == ("C0VOTED", "C0OTHER")
+
+
+def test_votes_tune_a_route_that_names_its_channel(tmp_path: Path) -> None:
+    """Votes carry the channel id; a route written as "#name" is tuned once the name resolves."""
+    scores = seed_scores(tmp_path)
+    floors = {tag: round(s - 0.05, 3) for tag, s in scores.items()}
+    cfg = make_config(tmp_path, floors)
+    cfg = replace(cfg, routes=(replace(cfg.routes[0], channel="#voted"), *cfg.routes[1:]))
+    store = voted_down(cfg, scores)
+    store.set_channel_id("#voted", "C0VOTED")  # as the Slack edge resolves it at start
+    assert alerted_to(cfg, store) == ("C0OTHER",)

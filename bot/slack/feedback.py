@@ -119,6 +119,8 @@ def why_lines(ctx: Context, tags: Sequence[str], channels: list[str]) -> list[st
     tuned = thresholds(ctx)
     lines = []
     for channel in channels:
+        if channel.startswith("#"):  # a route's #name: its votes are under the channel id
+            channel = ctx.store.channel_id(channel) or channel
         for tag in tags:
             entry = tuned.get((channel, tag))
             if entry is not None:
