@@ -120,6 +120,8 @@ class Watching:
         if watch.dm_on_channel_hits or not alerted or self.members is None:
             return True
         for channel in alerted:
+            if channel.startswith("#"):  # a route's "#name": members are asked by id
+                channel = self.store.channel_id(channel) or channel
             members = self.members(channel)
             if members is not None and watch.owner in members:
                 return False

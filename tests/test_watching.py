@@ -86,6 +86,9 @@ def test_a_story_already_alerted_where_the_owner_is_dms_only_when_asked(store: S
     assert [m.channel for m in messages] == ["U2"]
     messages, _ = watching.fire(story("b", "more chips"), ("C9",))  # a channel U1 is not in
     assert sorted(m.channel for m in messages) == ["U1", "U2"]
+    store.set_channel_id("#one", "C1")  # a route naming C1 "#one": the same members
+    messages, _ = watching.fire(story("c", "yet more chips"), ("#one",))
+    assert [m.channel for m in messages] == ["U2"]
 
 
 def test_a_channel_watch_posts_in_its_channel_once(store: Store) -> None:
