@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 from bot.boilerplate import clean_title, strip
 from bot.dedup_text import _CAPS, _HAS_CJK, _NUMBER, _STOP_CAPS, _TOKEN, _number, clean, raw_tokens
@@ -38,6 +39,9 @@ VERIFY_CHARS = 20_000  # a 5 MB body is verified on its first 20,000 characters
 _SENTENCE = re.compile(
     r"(?<=[.!?。！？])[\"'”’»)]*\s+|(?<=[。！？])|(?<=[\u3000-\u9fff])\s+(?=[\u3000-\u9fff])"
 )
+# the same split for text without CJK or full-width punctuation (2x faster: no empty match)
+_SENTENCE_LATIN = re.compile(r"(?<=[.!?])[\"'”’»)]*\s+")
+_WIDE = re.compile(r"[\u3000-\u9fff\uff01\uff1f]")
 
 RULES: Mapping[str, float] = MappingProxyType(
     {
@@ -62,8 +66,7 @@ RULES: Mapping[str, float] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):  # a tuple: built ~15 times per text, cheaper than a dataclass
     text: str
     tokens: int
     grams: frozenset[int]
@@ -100,12 +103,15 @@ def prepare(title: str, body: str) -> Text:
     paragraphs, dropped = strip(text)
     sentences = []
     for paragraph in paragraphs:
-        for part in _SENTENCE.split(paragraph) if _ENDS.search(paragraph) else (paragraph,):
+        if not _ENDS.search(paragraph):
+            parts: list[str] = [paragraph]
+        else:
+            parts = (_SENTENCE if _WIDE.search(paragraph) else _SENTENCE_LATIN).split(paragraph)
+        for part in parts:
             tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
             if not tokens:
                 continue
-            pairs = itertools.pairwise(tokens)
-            grams = frozenset(map(hash, pairs)) or frozenset(map(hash, tokens))
+            grams = frozenset(map(hash, itertools.pairwise(tokens))) or frozenset(map(hash, tokens))
             sentences.append(Sentence(part, len(tokens), grams, frozenset(tokens)))
     del title  # titles are compared by the index's judge; the verifier reads the text
     numbers, names = _facts("\n".join(paragraphs))
