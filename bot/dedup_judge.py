@@ -55,7 +55,8 @@ def _overlap(q: Features, c: Features) -> tuple[int, int, int]:
     if (q.capped or c.capped) and len(qs) and len(cs):  # bottom-k: below both maxima
         limit = min(qs[-1] if q.capped else 2**32, cs[-1] if c.capped else 2**32)
         qs, cs = qs[qs <= limit], cs[cs <= limit]
-    return int(np.intersect1d(qs, cs, assume_unique=True).size), len(qs), len(cs)
+    # <= 72 values a side: a set intersection costs less than numpy's sort-based one
+    return len(set(qs.tolist()).intersection(cs.tolist())), len(qs), len(cs)
 
 
 def _title(q: Features, c: Features) -> float:
