@@ -88,7 +88,7 @@ _EMPTY: frozenset[str] = frozenset()
 
 def _facts(text: str) -> tuple[frozenset[str], frozenset[str]]:
     numbers = frozenset(map(_number, _NUMBER.findall(text))) if _DIGIT.search(text) else _EMPTY
-    names = frozenset(n.lower() for n in _CAPS.findall(text)) - _STOP_CAPS
+    names = frozenset(map(str.lower, _CAPS.findall(text))) - _STOP_CAPS
     return numbers, names
 
 
