@@ -82,6 +82,16 @@ def _hash64(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
+def _top(counts: np.ndarray, k: int) -> np.ndarray:
+    """Indexes of the k largest counts, largest first, ties in index order: what
+    `np.argsort(-counts, kind="stable")[:k]` gives, without sorting all of them."""
+    if len(counts) <= k:
+        return np.argsort(-counts, kind="stable")
+    rank = (int(counts.max()) - counts.astype(np.int64)) * len(counts) + np.arange(len(counts))
+    best = np.argpartition(rank, k)[:k]
+    return best[np.argsort(rank[best])]
+
+
 def _posted(f: Features) -> int:
     """How many keys a story posted in the index (its probe-able sample)."""
     return int(np.count_nonzero(f.sample % PROBE_MOD == 0)) if f.full else len(f.sample)
@@ -263,7 +273,7 @@ class Deduper:
         if not len(ids):
             return None
         uniq, counts = np.unique(ids, return_counts=True)
-        order = np.argsort(-counts, kind="stable")[:MAX_CANDIDATES]
+        order = _top(counts, MAX_CANDIDATES)
         least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
         sampled = int(np.count_nonzero(probes % SAMPLE_MOD == 0))  # what a long text posts
         best: tuple[float, int, dict[str, float], str, str] | None = None

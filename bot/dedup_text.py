@@ -23,6 +23,7 @@ MAX_CHARS characters of a body are read: a 5 MB body costs no more than a long a
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import struct
 import unicodedata
@@ -284,11 +285,9 @@ def unpack(blob: bytes) -> Features:
     offset = _HEADER.size
     sample = np.frombuffer(blob, "<u4", n_sample, offset)
     offset += 4 * n_sample
-    arrays = []
-    for count in counts:
-        arrays.append(np.frombuffer(blob, "<u2", count, offset))
-        offset += 2 * count
-    lead, numbers, names, title = arrays
+    small = np.frombuffer(blob, "<u2", sum(counts), offset)  # one view, sliced
+    bounds = itertools.pairwise(itertools.accumulate(counts, initial=0))
+    lead, numbers, names, title = (small[start:end] for start, end in bounds)
     return Features(
         np.empty(0, np.uint32),
         sample,

@@ -590,3 +590,17 @@ def test_unique_is_numpys_sorted_unique(values: list[int], dtype: str) -> None:
     array = np.array(values, dtype)
     got = unique(array)
     assert got.dtype == array.dtype and got.tolist() == np.unique(array).tolist()
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [[3], [1, 1, 1], [2, 5, 5, 1, 5, 2, 2, 3, 3, 1, 5, 4], [1] * 20 + [2] * 3 + [1] * 20],
+)
+def test_candidates_are_taken_by_count_then_in_id_order(counts: list[int]) -> None:
+    import numpy as np
+
+    from bot.dedup import MAX_CANDIDATES, _top
+
+    array = np.array(counts, np.int64)
+    expected = np.argsort(-array, kind="stable")[:MAX_CANDIDATES]
+    assert _top(array, MAX_CANDIDATES).tolist() == expected.tolist()
