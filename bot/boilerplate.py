@@ -157,5 +157,5 @@ def strip(text: str) -> tuple[list[str], int]:
         if is_boilerplate(paragraph):
             dropped += 1
             continue
-        kept.append(_DATELINE.sub("", paragraph))
+        kept.append(_DATELINE.sub("", paragraph) if "(" in paragraph else paragraph)
     return kept, dropped

@@ -57,7 +57,7 @@ import numpy as np
 
 from bot.dedup_index import Postings
 from bot.dedup_judge import DEFAULT_THRESHOLDS, judge
-from bot.dedup_text import SAMPLE_MOD, Features, features, pack, unpack
+from bot.dedup_text import SAMPLE_MOD, Features, features, pack, unique, unpack
 from bot.dedup_verify import RULES, Text, compare, prepare
 from bot.story import Match, Story
 
@@ -80,6 +80,21 @@ TextOf = Callable[[str], "tuple[str, str] | None"]
 
 def _hash64(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def _top(counts: np.ndarray, k: int) -> np.ndarray:
+    """Indexes of the k largest counts, largest first, ties in index order: what
+    `np.argsort(-counts, kind="stable")[:k]` gives, without sorting all of them."""
+    if len(counts) <= k:
+        return np.argsort(-counts, kind="stable")
+    rank = (int(counts.max()) - counts.astype(np.int64)) * len(counts) + np.arange(len(counts))
+    best = np.argpartition(rank, k)[:k]
+    return best[np.argsort(rank[best])]
+
+
+def _posted(f: Features) -> int:
+    """How many keys a story posted in the index (its probe-able sample)."""
+    return int(np.count_nonzero(f.sample % PROBE_MOD == 0)) if f.full else len(f.sample)
 
 
 def stored_texts(store: object) -> TextOf:
@@ -156,7 +171,7 @@ class Deduper:
         when = story.published.timestamp() if story.published else time.time()
         self._times.append(when)
         posted = f.sample[f.sample % PROBE_MOD == 0] if f.full else f.sample
-        self._near.add(np.union1d(posted, self._title_keys(f)), sid, _merge)
+        self._near.add(unique(np.concatenate([posted, self._title_keys(f)])), sid, _merge)
         self._exact.add(np.array([h for _, h in exact], np.uint64), sid, _merge)
 
     def load(self, stories: Iterable[Story]) -> int:
@@ -250,7 +265,7 @@ class Deduper:
 
     def _near_match(self, story: Story, f: Features) -> Match | None:
         probes = f.shingles[f.shingles % PROBE_MOD == 0]
-        keys = np.unique(np.concatenate([probes, self._title_keys(f)]))
+        keys = unique(np.concatenate([probes, self._title_keys(f)]))
         if not len(keys):
             return None
         ids = self._near.lookup(keys, BUDGET)
@@ -258,7 +273,7 @@ class Deduper:
         if not len(ids):
             return None
         uniq, counts = np.unique(ids, return_counts=True)
-        order = np.argsort(-counts, kind="stable")[:MAX_CANDIDATES]
+        order = _top(counts, MAX_CANDIDATES)
         least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
         sampled = int(np.count_nonzero(probes % SAMPLE_MOD == 0))  # what a long text posts
         best: tuple[float, int, dict[str, float], str, str] | None = None
@@ -277,19 +292,15 @@ class Deduper:
                 min(scores.get("new_facts", 0), scores.get("dropped_facts", 0))
                 >= (self.thresholds["new_facts"])
             )
-            posted = (
-                np.count_nonzero(theirs.sample % PROBE_MOD == 0)
-                if theirs.full
-                else len(theirs.sample)
-            )
             if (
                 f.has_body
                 and verified < MAX_VERIFY
                 and (
                     ok
                     or (rank >= VERIFY_FROM and not swapped)  # many facts swapped: new news
-                    or hits >= max(3, posted // 2)  # most of a short earlier text is here
                     or hits >= max(2, sampled // 2)  # most of a short new text is there
+                    or (hits >= 3 and hits >= _posted(theirs) // 2)  # most of a short earlier
+                    # text is here
                 )
             ):
                 verified += 1

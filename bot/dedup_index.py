@@ -79,9 +79,12 @@ class Postings:
 
     def get(self, key: int) -> list[int]:
         """Every id posted under one key (exact-identity lookups)."""
-        probe = np.array([key], self.dtype)
-        left, right = np.searchsorted(self.keys, probe), np.searchsorted(self.keys, probe, "right")
-        return self.ids[left[0] : right[0]].tolist() + self.delta.get(key, [])
+        probe = self.dtype(key)
+        left = int(self.keys.searchsorted(probe))
+        if left == len(self.keys) or self.keys[left] != probe:  # the usual case: absent
+            return self.delta.get(key, [])[:]
+        right = int(self.keys.searchsorted(probe, "right"))
+        return self.ids[left:right].tolist() + self.delta.get(key, [])
 
     def lookup(self, keys: np.ndarray, budget: int) -> np.ndarray:
         """Ids posted under `keys`, rarest keys first, about `budget` postings at most."""

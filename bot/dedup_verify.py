@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 from bot.boilerplate import clean_title, strip
 from bot.dedup_text import _CAPS, _HAS_CJK, _NUMBER, _STOP_CAPS, _TOKEN, _number, clean, raw_tokens
@@ -38,6 +39,9 @@ VERIFY_CHARS = 20_000  # a 5 MB body is verified on its first 20,000 characters
 _SENTENCE = re.compile(
     r"(?<=[.!?。！？])[\"'”’»)]*\s+|(?<=[。！？])|(?<=[\u3000-\u9fff])\s+(?=[\u3000-\u9fff])"
 )
+# the same split for text without CJK or full-width punctuation (2x faster: no empty match)
+_SENTENCE_LATIN = re.compile(r"(?<=[.!?])[\"'”’»)]*\s+")
+_WIDE = re.compile(r"[\u3000-\u9fff\uff01\uff1f]")
 
 RULES: Mapping[str, float] = MappingProxyType(
     {
@@ -62,12 +66,10 @@ RULES: Mapping[str, float] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):  # a tuple: built ~15 times per text, cheaper than a dataclass
     text: str
     tokens: int
     grams: frozenset[int]
-    words: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +80,7 @@ class Text:
     numbers: frozenset[str]
     names: frozenset[str]
     boilerplate: int  # paragraphs dropped
-
-    @property
-    def tokens(self) -> int:
-        return sum(s.tokens for s in self.sentences)
+    tokens: int
 
 
 _EMPTY: frozenset[str] = frozenset()
@@ -89,33 +88,44 @@ _EMPTY: frozenset[str] = frozenset()
 
 def _facts(text: str) -> tuple[frozenset[str], frozenset[str]]:
     numbers = frozenset(map(_number, _NUMBER.findall(text))) if _DIGIT.search(text) else _EMPTY
-    names = frozenset(n.lower() for n in _CAPS.findall(text)) - _STOP_CAPS
+    names = frozenset(map(str.lower, _CAPS.findall(text))) - _STOP_CAPS
     return numbers, names
 
 
 def prepare(title: str, body: str) -> Text:
-    """A text's sentences (boilerplate removed) with their bigrams, words and facts."""
+    """A text's sentences (boilerplate removed) with their bigrams; its words and facts."""
     text = clean(body[:VERIFY_CHARS])
     cjk = bool(_HAS_CJK.search(text))
+    wide = cjk or bool(_WIDE.search(text))  # else every paragraph splits the Latin way
     paragraphs, dropped = strip(text)
     sentences = []
+    grams_all: set[int] = set()
+    words: set[str] = set()
     for paragraph in paragraphs:
-        for part in _SENTENCE.split(paragraph) if _ENDS.search(paragraph) else (paragraph,):
+        if not wide:
+            parts = _SENTENCE_LATIN.split(paragraph)
+        elif not _ENDS.search(paragraph):
+            parts = [paragraph]
+        else:
+            parts = (_SENTENCE if _WIDE.search(paragraph) else _SENTENCE_LATIN).split(paragraph)
+        for part in parts:
             tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
             if not tokens:
                 continue
-            pairs = itertools.pairwise(tokens)
-            grams = frozenset(map(hash, pairs)) or frozenset(map(hash, tokens))
-            sentences.append(Sentence(part, len(tokens), grams, frozenset(tokens)))
+            grams = frozenset(map(hash, itertools.pairwise(tokens))) or frozenset(map(hash, tokens))
+            grams_all.update(grams)
+            words.update(tokens)
+            sentences.append(Sentence(part, len(tokens), grams))
     del title  # titles are compared by the index's judge; the verifier reads the text
     numbers, names = _facts("\n".join(paragraphs))
     return Text(
         tuple(sentences),
-        frozenset().union(*(s.grams for s in sentences)),
-        frozenset().union(*(s.words for s in sentences)),
+        frozenset(grams_all),
+        frozenset(words),
         numbers,
         names,
         dropped,
+        sum(s.tokens for s in sentences),
     )
 
 
@@ -187,6 +197,7 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
     changes = _changed_figures(q, c, qs, rules["figure_match"])
     fresh = [s for s in unshared if not _reworded(s, c, rules)]
     fresh_tokens = sum(s.tokens for s in fresh)
+    fresh_ids = {id(s) for s in fresh}
     correction = any(_CORRECTION.search(s.text) for s in unshared)
     lead = 0
     while lead < len(qs) and qs[lead]:
@@ -195,7 +206,7 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
     for s, ok in zip(q.sentences, qs, strict=True):
         if ok:
             break
-        fresh_lead += 0 if _reworded(s, c, rules) else s.tokens
+        fresh_lead += s.tokens if id(s) in fresh_ids else 0
     q_facts, c_facts = q.numbers | q.names, c.numbers | c.names
     swapped = min(len(q_facts - c_facts), len(c_facts - q_facts))
     scores = {

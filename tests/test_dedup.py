@@ -540,3 +540,67 @@ def test_an_original_checked_against_several_copies_is_read_and_split_once() -> 
         assert match is not None and match.original_key == "seed"
         deduper.add(copy.with_(duplicate=match))
     assert reads == ["seed"]
+
+
+# The fast paths below must give what the general ones give (they exist for speed only).
+SPLIT_CASES = [
+    'He said "no." Then he left! Did he? Yes.',
+    "Shares rose 3.5% to $7.50 on Friday. Analysts (at Nomura) agreed.) Next one",
+    "No sentence end here, only commas, and U.S. initials",
+    "It ends with a quote.\u2019 And \u2018another one.\u201d Last",
+    "Mr. Smith met Dr. Jones at 10 a.m. in St. Louis.   Then?! They left...  Fine",
+    "Mixed \u5317\u4eac\u3002\u4e0a\u6d77 text. And more",
+    "Full-width\uff01 Question\uff1f Latin after. Done",
+]
+
+
+@pytest.mark.parametrize("paragraph", SPLIT_CASES)
+def test_latin_sentence_split_agrees_with_the_general_split(paragraph: str) -> None:
+    from bot.dedup_text import clean
+    from bot.dedup_verify import _SENTENCE, _SENTENCE_LATIN, _WIDE, prepare
+
+    general = _SENTENCE.split(clean(paragraph))  # prepare reads NFKC text
+    if not _WIDE.search(clean(paragraph)):
+        assert _SENTENCE_LATIN.split(clean(paragraph)) == general
+    assert [s.text for s in prepare("t", paragraph).sentences] == [
+        part for part in general if any(c.isalnum() for c in part)
+    ]
+
+
+@pytest.mark.parametrize("text", [*SPLIT_CASES, "\n".join(SEED_A[1]), "\n".join(SEED_B[1])])
+def test_name_scan_finds_what_the_lookbehind_pattern_finds(text: str) -> None:
+    import re
+
+    from bot.dedup_text import _CAPS
+
+    reference = re.compile(r"(?<=[\w,;:] )[A-Z\u00c0-\u00de\u0391-\u03a9\u0410-\u042f]\w+")
+    assert _CAPS.findall(text) == reference.findall(text)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[], [7], [3, 3, 3], [5, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], list(range(500, 0, -1)) * 2],
+)
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "int32"])
+def test_unique_is_numpys_sorted_unique(values: list[int], dtype: str) -> None:
+    import numpy as np
+
+    from bot.dedup_text import unique
+
+    array = np.array(values, dtype)
+    got = unique(array)
+    assert got.dtype == array.dtype and got.tolist() == np.unique(array).tolist()
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [[3], [1, 1, 1], [2, 5, 5, 1, 5, 2, 2, 3, 3, 1, 5, 4], [1] * 20 + [2] * 3 + [1] * 20],
+)
+def test_candidates_are_taken_by_count_then_in_id_order(counts: list[int]) -> None:
+    import numpy as np
+
+    from bot.dedup import MAX_CANDIDATES, _top
+
+    array = np.array(counts, np.int64)
+    expected = np.argsort(-array, kind="stable")[:MAX_CANDIDATES]
+    assert _top(array, MAX_CANDIDATES).tolist() == expected.tolist()
