@@ -27,7 +27,7 @@ from pathlib import Path
 from bot.classify import load_taxonomy, tag_story
 from bot.query import parse_query
 from bot.store import Store
-from bot.store.search import fts_expression
+from bot.store.sqlite.search import fts_expression
 from bot.story import Match, Source, Story
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles" / "bbc.jsonl"

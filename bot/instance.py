@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import ConfigError, StoreError
-from bot.store.db import MEMORY
+from bot.store.sqlite.db import MEMORY
 
 
 class AlreadyRunning(ConfigError):

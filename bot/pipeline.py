@@ -41,7 +41,7 @@ from bot.errors import FeedError, StoreError
 from bot.fetch import Fetched, FetchState, fetch, make_client
 from bot.parse import Parsed, parse
 from bot.route import ALERT, REALTIME, SUMMARY, Delivery, route
-from bot.store import Store
+from bot.store import StoreAPI
 from bot.story import Story
 from bot.summarize import summarize
 from bot.tuning import Thresholds, tune_for
@@ -91,7 +91,7 @@ class Pipeline:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        store: StoreAPI,
         *,
         dry_run: bool = False,
         report_known: bool = False,

@@ -33,7 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.config import Config, Feed, Route
 from bot.pipeline import Outcome, Pipeline
 from bot.poller import FeedPoller, kv
-from bot.store import Store
+from bot.store import StoreAPI
 
 log = logging.getLogger("hubnews.schedule")
 ADDED = ("slack", "opml")  # store origins the sync job schedules besides the config's feeds
@@ -52,7 +52,7 @@ class Scheduler:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        store: StoreAPI,
         pipeline: Pipeline,
         deliver_once: Callable[[], object],
         *,
@@ -207,7 +207,7 @@ class Scheduler:
 
 def start(
     config: Config,
-    store: Store,
+    store: StoreAPI,
     pipeline: Pipeline,
     deliver_once: Callable[[], object],
     *,

@@ -39,8 +39,8 @@ from bot.poller import kv
 from bot.schedule import Scheduler, Timing, start
 from bot.sinks import SlackSink, TerminalSink
 from bot.slack.directory import Directory
-from bot.store import Store
-from bot.store.base import now_utc
+from bot.store import StoreAPI, open_store
+from bot.store.sqlite.base import now_utc
 from bot.watching import Watching
 
 log = logging.getLogger("hubnews.service")
@@ -102,7 +102,7 @@ def run(
     mode = slack_mode(config.secrets)
     stop = stop or threading.Event()
     with single_instance(config.database):
-        store = Store(config.database)
+        store = open_store(config.database)
         service = _Service(config, store, mode, out, timing or Timing())
         try:
             finished = service.run(stop, port, metrics_port, host, metrics_host)
@@ -117,7 +117,7 @@ def run(
 
 class _Service:
     def __init__(
-        self, config: Config, store: Store, mode: str, out: TextIO, timing: Timing
+        self, config: Config, store: StoreAPI, mode: str, out: TextIO, timing: Timing
     ) -> None:
         self.config, self.store, self.mode, self.out, self.timing = config, store, mode, out, timing
         self.own_signals = False

@@ -20,8 +20,8 @@ from bot.config import Route
 from bot.deliver import Pacer, deliver, make_client, posted_keys, reconcile
 from bot.route import THREAD, Delivery, route
 from bot.store import Store
-from bot.store.base import StoreBase, now_utc
-from bot.store.outbox import OutboxMixin
+from bot.store.sqlite.base import StoreBase, now_utc
+from bot.store.sqlite.outbox import OutboxMixin
 from bot.story import Match, Source, Story, Tag
 
 try:

@@ -10,8 +10,8 @@ import pytest
 
 from bot.query import parse_query
 from bot.store import Store
-from bot.store.base import from_utc_text, utc_text
-from bot.store.db import migrations
+from bot.store.sqlite.base import from_utc_text, utc_text
+from bot.store.sqlite.db import migrations
 from bot.story import Match, Source, Story, Tag
 
 NOW = datetime(2020, 10, 20, tzinfo=UTC)

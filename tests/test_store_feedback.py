@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.store import Store
-from bot.store.db import migrations
+from bot.store.sqlite.db import migrations
 from bot.story import Source, Story, Tag
 
 

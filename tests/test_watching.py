@@ -13,7 +13,7 @@ from bot import config
 from bot.pipeline import Pipeline
 from bot.route import ALERT
 from bot.store import Store
-from bot.store.base import now_utc
+from bot.store.sqlite.base import now_utc
 from bot.story import Match, Source, Story, Tag
 from bot.watching import Watching
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from bot import config
 from bot.cli.common import OK, err, load_config, out, safe, span
 from bot.errors import ConfigError, StoreError
-from bot.store import Store
+from bot.store import open_store
 
 # ---------------------------------------------------------------- check, feeds
 
@@ -44,7 +44,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_feeds(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         statuses = {status.name: status for status in store.feeds()}
     finally:
@@ -185,7 +185,7 @@ def _eval_feedback(cfg: config.Config) -> int:
     from bot.classify import load_taxonomy
     from bot.tuning import tune_for
 
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         verdicts = [v for v in store.verdicts() if v.tag]
         keys = {v.story_key for v in verdicts}
@@ -249,7 +249,7 @@ def _eval_copies(cfg: config.Config) -> int:
     """Agreement with the team on copies: of the copies folded, how many were split back out."""
     import json
 
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         folded, split = store.count_copies()
         verdicts = store.copy_verdicts()
@@ -288,7 +288,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             f"no database at {cfg.database}",
             hint="check --db or the config's `database`; nothing has been stored yet",
         )
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         target = store.backup(args.path)
         count = store.count_stories()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.config import Route
-from bot.store.base import StoreBase, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, now_utc, utc_text
 
 
 class RoutesMixin(StoreBase):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
 from bot.tuning import TuningVote
 
 RELEVANT, NOT_RELEVANT = "relevant", "not_relevant"

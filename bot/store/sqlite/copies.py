@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
-from bot.store.stories import story_from_row
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.stories import story_from_row
 from bot.story import Story
 
 

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.route import ALERT, REALTIME, SUMMARY, THREAD, Delivery
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
 
 PENDING, POSTING, POSTED, FAILED, HELD = "pending", "posting", "posted", "failed", "held"
 THREAD_CAP = 20  # thread replies per story and channel
