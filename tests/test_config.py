@@ -350,3 +350,18 @@ def test_default_database_lies_beside_the_config_file(
     assert config.load(None, environ={}).database == elsewhere / "hubnews.db"  # built-in config
     overridden = config.load(write(folder, ""), environ={"HUBNEWS_DB": "/data/h.db"})
     assert overridden.database == Path("/data/h.db")
+
+
+@pytest.mark.parametrize(
+    ("where", "url"),
+    [
+        ("file", "postgresql://hubnews:secret@db:5432/hubnews"),
+        ("env", "postgresql://hubnews@db/hubnews"),
+        ("env", "postgres://db/hubnews"),
+    ],
+)
+def test_database_may_be_a_postgresql_url(tmp_path: Path, where: str, url: str) -> None:
+    text = f"database = '{url}'\n" if where == "file" else ""
+    environ = {"HUBNEWS_DB": url} if where == "env" else {}
+    cfg = config.load(write(tmp_path, text), environ=environ)
+    assert cfg.database == url and isinstance(cfg.database, str)  # kept as written, not a Path

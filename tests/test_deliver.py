@@ -20,8 +20,8 @@ from bot.config import Route
 from bot.deliver import Pacer, deliver, make_client, posted_keys, reconcile
 from bot.route import THREAD, Delivery, route
 from bot.store import Store
-from bot.store.sqlite.base import StoreBase, now_utc
-from bot.store.sqlite.outbox import OutboxMixin
+from bot.store.interface import OutboxStore
+from bot.store.sqlite.base import now_utc
 from bot.story import Match, Source, Story, Tag
 
 try:
@@ -34,15 +34,10 @@ SCMP = Source("scmp-tech", "South China Morning Post", "scmp.com")
 OTHER = Source("other-news", "Other News", "other.example")
 
 
-class _Store(OutboxMixin, StoreBase):
-    pass
-
-
 @pytest.fixture
-def store():
-    made = _Store(":memory:")
-    yield made
-    made.close()
+def store(any_store):
+    """Delivery runs against the outbox of both backends (conftest `any_store`)."""
+    return any_store
 
 
 @pytest.fixture
@@ -74,7 +69,7 @@ class Library(dict[str, Story]):
         return self.get(key)
 
 
-def alerts(store: _Store, channel: str, *keys: str) -> None:
+def alerts(store: OutboxStore, channel: str, *keys: str) -> None:
     store.enqueue([Delivery(channel, key) for key in keys], now=T0)
 
 

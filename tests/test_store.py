@@ -9,12 +9,18 @@ from pathlib import Path
 import pytest
 
 from bot.query import parse_query
-from bot.store import Store
+from bot.store import Store, StoreAPI
 from bot.store.sqlite.base import from_utc_text, utc_text
 from bot.store.sqlite.db import migrations
 from bot.story import Match, Source, Story, Tag
 
 NOW = datetime(2020, 10, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(any_store: StoreAPI) -> StoreAPI:
+    """Every test here runs on SQLite and on PostgreSQL (conftest `any_store`)."""
+    return any_store
 
 
 def make(

@@ -236,7 +236,10 @@ def _common(*, suppress: bool = False) -> argparse.ArgumentParser:
         "or the built-in default)",
     )
     common.add_argument(
-        "--db", metavar="PATH", default=none, help="SQLite database (overrides the config)"
+        "--db",
+        metavar="PATH_OR_URL",
+        default=none,
+        help="SQLite database file or postgresql:// URL (overrides the config)",
     )
     common.add_argument(
         "-v",

@@ -11,7 +11,7 @@ from rich.table import Table
 from bot import config
 from bot.cli.common import OK, err, load_config, out, safe, span
 from bot.errors import ConfigError, StoreError
-from bot.store import open_store
+from bot.store import is_postgres_url, open_store
 
 # ---------------------------------------------------------------- check, feeds
 
@@ -283,7 +283,7 @@ def _eval_copies(cfg: config.Config) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    if not Path(cfg.database).exists():
+    if not is_postgres_url(cfg.database) and not Path(cfg.database).exists():
         raise StoreError(
             f"no database at {cfg.database}",
             hint="check --db or the config's `database`; nothing has been stored yet",

@@ -38,7 +38,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return FAILED if failed else OK
 
 
-def poll_store(database: Path, *, dry_run: bool) -> StoreAPI:
+def poll_store(database: Path | str, *, dry_run: bool) -> StoreAPI:
     """The store to poll into. A dry run never creates or changes a file: it reads an existing
     database read-only (to dedup against what it holds) or, when there is none, works in memory.
     """

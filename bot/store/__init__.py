@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.config import is_postgres_url
 from bot.store.interface import StoreAPI
 from bot.store.sqlite import CopyVerdict, FeedStatus, Hit, Mute, SqliteStore, Verdict, Watch
 
@@ -30,12 +31,6 @@ __all__ = [
     "is_postgres_url",
     "open_store",
 ]
-
-_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_postgres_url(target: str | Path) -> bool:
-    return isinstance(target, str) and target.lower().startswith(_SCHEMES)
 
 
 def open_store(target: str | Path, *, read_only: bool = False) -> StoreAPI:

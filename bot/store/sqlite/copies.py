@@ -29,7 +29,7 @@ class CopiesMixin(StoreBase):
             if row is None or not row["duplicate_of"]:
                 return None
             db.execute(
-                "INSERT INTO copy_verdicts (story_key, original_key, verdict, user, match, at) "
+                'INSERT INTO copy_verdicts (story_key, original_key, verdict, "user", match, at) '
                 "VALUES (?, ?, 'not_copy', ?, ?, ?)",
                 (key, row["duplicate_of"], user, row["match"], utc_text(now_utc())),
             )
