@@ -4,7 +4,8 @@
 job ticked recently), the database takes a write transaction, and Slack auth is not known to be
 broken; `details` also gives the age of the last successful poll (stale polls are reported, and
 fail the check only past `stale_after`, so an upstream outage does not restart the container).
-No secrets, no feed addresses.
+No secrets, no feed addresses. `role` says whether this replica leads (bot.leader: on PostgreSQL
+only the leader polls, so a follower's polls check always passes; SQLite: always "leader").
 
 The database probe never blocks its caller for long: it runs in a worker thread, opens its own
 connection (`store.ping()`; on SQLite with a short busy timeout, `PROBE_BUSY`), is
@@ -85,7 +86,9 @@ class Health:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         probe_timeout: float = 1.0,
         cache_for: float = 5.0,
+        role: Callable[[], str] = lambda: "leader",
     ) -> None:
+        self.role = role  # PostgreSQL replicas: "leader" or "follower" (bot.leader)
         self.store, self.scheduler_alive, self.last_poll = store, scheduler_alive, last_poll
         self.stale_after, self.now = stale_after, now
         self.started = now()
@@ -106,6 +109,9 @@ class Health:
         last = self.last_poll()
         age = (now - (last or self.started)).total_seconds()
         database = self.database_state()
+        role = self.role()
+        if role != "leader":  # followers do not poll: the leader's polls are not theirs to judge
+            age = 0.0
         checks = {
             "scheduler": self.scheduler_alive(),
             "database": database == OK,
@@ -114,6 +120,7 @@ class Health:
         }
         details: dict[str, Any] = {
             "status": "ok" if all(checks.values()) else "fail",
+            "role": role,
             "checks": checks,
             "database": database,
             "slack_auth": self.slack,

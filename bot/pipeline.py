@@ -138,6 +138,18 @@ class Pipeline:
                     progress(outcome)
                 yield outcome
 
+    def reload_window(self) -> int:
+        """Rebuild the dedup window from the database (a replica that has just become the
+        leader: the stories the old leader stored since this one started). Returns its size."""
+        window = Deduper(
+            self.config.dedup.window, self.config.dedup.thresholds, stored_texts(self.store)
+        )
+        stories = list(self.store.recent(self.now() - self.config.dedup.window))
+        window.load(stories)
+        with self._lock:
+            self.deduper = window
+        return len(stories)
+
     def forget_old(self) -> int:
         """Evict stories older than the dedup window from the in-memory index."""
         with self._lock:

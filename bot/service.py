@@ -34,6 +34,7 @@ from bot.deliver import NETWORK_ERRORS, TOKEN_FIXES, make_client
 from bot.errors import ConfigError, HubnewsError
 from bot.health import Health, metrics, serve_health, serve_metrics
 from bot.instance import single_instance
+from bot.leader import Leadership
 from bot.pipeline import Outcome, Pipeline
 from bot.poller import kv
 from bot.schedule import Scheduler, Timing, start
@@ -136,15 +137,18 @@ class _Service:
         watching = Watching(self.store, members=people.members if people else None)
         pipeline = Pipeline(self.config, self.store, watching=watching)
         self.closers.append(pipeline.close)
+        leadership = Leadership(self.config.database, on_elected=pipeline.reload_window)
         holder: dict[str, Scheduler] = {}
         health = Health(
             self.store,
             lambda: holder["s"].alive() if "s" in holder else False,
             lambda: holder["s"].stats.last_ok if "s" in holder else None,
+            role=lambda: leadership.role,
         )
         sink = self._sink(client, health)
         try:
             self._listen(client, health, stop, port, host, metrics_port, metrics_host)
+            self.closers.insert(0, leadership.start().close)
             holder["s"] = scheduler = start(
                 self.config,
                 self.store,
@@ -154,6 +158,7 @@ class _Service:
                 notify=sink.notify,
                 on_poll=_count_poll,
                 timing=self.timing,
+                leader=lambda: leadership.is_leader,
             )
         except BaseException:
             self.close()
