@@ -110,6 +110,9 @@ class Leadership:
         if self._thread is not None:
             self._thread.join(timeout=self.retry + 5)
         if self._conn is not None:
+            if self.role == LEADER:  # released now, not when the server notices the close
+                with contextlib.suppress(Exception):
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK,))
             self._conn.close()
             self._conn = None
         if self.url is not None:

@@ -111,6 +111,14 @@ class Scheduler:
         self.scheduler.start()
         return self
 
+    def elected(self) -> None:
+        """This replica has just become the leader: every feed is due now (the polls the old
+        leader would have made; conditional GETs make the early ones cheap)."""
+        for name in list(self.feeds):
+            job = self.scheduler.get_job(f"feed:{name}")
+            if job is not None:
+                job.modify(next_run_time=self.now())
+
     def alive(self) -> bool:
         """The scheduler thread runs and the delivery job ticked recently."""
         late = time.monotonic() - self.stats.heartbeat

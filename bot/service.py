@@ -137,8 +137,14 @@ class _Service:
         watching = Watching(self.store, members=people.members if people else None)
         pipeline = Pipeline(self.config, self.store, watching=watching)
         self.closers.append(pipeline.close)
-        leadership = Leadership(self.config.database, on_elected=pipeline.reload_window)
         holder: dict[str, Scheduler] = {}
+
+        def elected() -> None:  # rebuild the dedup window, then poll what the old leader would
+            pipeline.reload_window()
+            if "s" in holder:
+                holder["s"].elected()
+
+        leadership = Leadership(self.config.database, on_elected=elected)
         health = Health(
             self.store,
             lambda: holder["s"].alive() if "s" in holder else False,

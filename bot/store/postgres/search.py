@@ -38,6 +38,7 @@ _RECENCY = (  # a stored time PostgreSQL cannot read counts as the first-seen ti
     "hubnews_time(s.published), hubnews_time(s.first_seen), CAST(:now AS timestamptz)))) "
     "/ 86400.0) / 90.0)"
 )
+HEADLINE_TEXT = 4000  # characters of the body a snippet is looked for in (ts_headline parses it)
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2"
 
 
@@ -107,7 +108,8 @@ class PgSearchMixin(SearchMixin, PgBase):
         text = ""
         if match:
             row = self._one(
-                f"SELECT ts_headline('english', s.body_text, {match}, :opts) AS t, "
+                f"SELECT ts_headline('english', LEFT(s.body_text, {HEADLINE_TEXT}), {match}, "
+                ":opts) AS t, "
                 "s.body_text AS body FROM stories s WHERE s.id = :id",
                 {**params, "opts": _HEADLINE, "id": matched_id},
             )
@@ -143,13 +145,15 @@ class PgSearchMixin(SearchMixin, PgBase):
 
 
 def _ranked(match: str, where: str, pool: int | None) -> str:
-    """Matches (the newest `pool`, or all), filtered, folded into clusters, ranked."""
+    """Matches (the newest `pool`, or all), filtered, folded into clusters, ranked. The pool is
+    chosen by id alone (the GIN index, no ranking); only its rows are ranked."""
     newest = f"ORDER BY s.id DESC LIMIT {int(pool)}" if pool else ""
     return (
-        f"WITH q AS (SELECT {match} AS q), "
-        "m AS MATERIALIZED (SELECT s.cluster_id AS cluster, s.id AS id, "
-        f"-{_RANK} / {_RECENCY} AS r FROM stories s, q "
-        f"WHERE s.search @@ q.q {where} {newest}) "
+        f"WITH q AS MATERIALIZED (SELECT {match} AS q), "
+        "pool AS MATERIALIZED (SELECT s.id FROM stories s, q "
+        f"WHERE s.search @@ q.q {where} {newest}), "
+        "m AS (SELECT s.cluster_id AS cluster, s.id AS id, "
+        f"-{_RANK} / {_RECENCY} AS r FROM pool JOIN stories s ON s.id = pool.id, q) "
         "SELECT cluster, MIN(id) AS id, MIN(r) AS rank FROM ("
         "SELECT cluster, FIRST_VALUE(id) OVER (PARTITION BY cluster ORDER BY r, id) AS id, r "
         "FROM m) best GROUP BY cluster ORDER BY rank, cluster LIMIT :limit OFFSET :offset"
