@@ -19,6 +19,7 @@ from datetime import time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import process
@@ -569,6 +570,19 @@ def _build(reader: _Reader, data: dict[str, Any], env: Mapping[str, str]) -> Con
 
 def is_postgres_url(target: object) -> bool:
     return isinstance(target, str) and target.lower().startswith(PG_SCHEMES)
+
+
+def shown_database(target: Path | str) -> str:
+    """The database for messages: a URL's password replaced by ***."""
+    text = str(target)
+    if not is_postgres_url(text):
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    return urlunsplit(
+        parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
+    )
 
 
 def database_target(value: str, resolve: Callable[[str], Path]) -> Path | str:

@@ -95,3 +95,40 @@ def test_healthz_says_the_role_and_judges_polls_only_on_the_leader(role: str, po
     ok, details = health()
     assert details["role"] == role and details["checks"]["polls"] is polls_ok and ok is polls_ok
     store.close()
+
+
+def test_a_new_leader_rebuilds_its_dedup_window_from_the_database(tmp_path: Path) -> None:
+    """Stories the old leader stored after this replica started are copies-checked against."""
+    from bot import config
+    from bot.pipeline import Pipeline
+    from bot.story import Source, Story
+
+    from conftest import seed
+
+    cfg = config.load(None, environ={})
+    path = tmp_path / "h.db"
+    mine, theirs = Store(path), Store(path)  # two replicas on one database
+    pipeline = Pipeline(cfg, mine)
+    try:
+        headline, body = seed("original")
+        now = now_utc()
+        original = Story(
+            key="orig",
+            url="https://a.example/1",
+            title=headline,
+            source=Source("a", "A", "a.example"),
+            published=now,
+            content=body,
+        )
+        theirs.save(original)  # stored by the old leader
+        copy = original.with_(
+            key="copy", url="https://b.example/2", source=Source("b", "B", "b.example")
+        )
+        assert pipeline.deduper.check(copy) is None  # this replica's window never saw it
+        assert pipeline.reload_window() == 1
+        found = pipeline.deduper.check(copy)
+        assert found is not None and found.original_key == "orig"
+    finally:
+        pipeline.close()
+        mine.close()
+        theirs.close()

@@ -20,7 +20,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     out.print(f"[green]config OK[/]: {safe(cfg.path or 'built-in default')}")
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_row("database", safe(cfg.database))
+    table.add_row("database", safe(config.shown_database(cfg.database)))
     table.add_row("feeds", str(len(cfg.feeds)))
     for feed in cfg.feeds:
         state = "" if feed.enabled else " (disabled)"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import errors
 
+from bot.config import shown_database
 from bot.errors import StoreError
 
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -24,11 +25,7 @@ MIGRATION_LOCK = 0x6875_626E_6577_7301  # pg_advisory_xact_lock key while migrat
 
 def redact(url: str) -> str:
     """The URL with its password replaced, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return shown_database(url)
 
 
 def migrations() -> list[tuple[int, str, str]]:
