@@ -32,9 +32,12 @@ class PgStoriesMixin(StoriesMixin, PgBase):
     def save(
         self, story: Story, *, hold_reason: str | None = None, seen_at: datetime | None = None
     ) -> bool:
-        row = {**_row(story, hold_reason), **search_fields(story)}
+        row = {
+            k: v.replace("\x00", "") if isinstance(v, str) else v  # PostgreSQL text has no NUL
+            for k, v in {**_row(story, hold_reason), **search_fields(story)}.items()
+        }
         with self.transaction() as db:
-            found = db.pg.execute("SELECT id FROM stories WHERE key = %s", (story.key,)).fetchone()
+            found = db.pg.execute("SELECT id FROM stories WHERE key = %s", (row["key"],)).fetchone()
             if found:
                 story_id = found["id"]
                 sets = ", ".join(f"{k} = %({k})s" for k in _MUTABLE)
