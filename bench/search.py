@@ -7,6 +7,11 @@ tagged by the real classifier; one in ten is a copy (a truncated re-publication)
 its original's cluster, as dedup would.
 
     python bench/search.py [--stories 1000000] [--db PATH] [--repeat 5]
+                           [--backend sqlite|postgres|both] [--pg postgresql://…]
+
+`--backend postgres|both` measures the PostgreSQL store too, on the same stories and queries
+(side by side); without `--pg` a throwaway server is started from the PostgreSQL binaries
+(tests/pg_server.py), with fsync off, and kept under bench/out only while the run lasts.
 
 hubnews = `Store.search` (quoted terms, bm25 with title weight and a recency factor, one hit
 per cluster, snippet); baseline = `SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?
@@ -26,8 +31,8 @@ from pathlib import Path
 
 from bot.classify import load_taxonomy, tag_story
 from bot.query import parse_query
-from bot.store import Store
-from bot.store.search import fts_expression
+from bot.store import Store, StoreAPI, open_store
+from bot.store.sqlite.search import fts_expression
 from bot.story import Match, Source, Story
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles" / "bbc.jsonl"
@@ -103,8 +108,8 @@ def stories(count: int, corpus: dict[str, tuple[list[str], list[str]]]) -> list[
     return made
 
 
-def build(path: Path, count: int) -> Store:
-    store = Store(path)
+def build(path: Path | str, count: int) -> StoreAPI:
+    store = open_store(path)
     have = store.count_stories()
     if have >= count:
         return store
@@ -117,6 +122,8 @@ def build(path: Path, count: int) -> Store:
                 store.save(story)
         print(f"  stored {have + start + 5000:,}", file=sys.stderr, end="\r")
     print(f"built {count:,} stories in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if store.backend == "postgres":
+        store._pg("ANALYZE")  # type: ignore[attr-defined]  # planner statistics after the load
     return store
 
 
@@ -125,56 +132,107 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def measure(store: StoreAPI, repeat: int) -> tuple[list[float], dict[str, tuple[float, int]]]:
+    """Every query `repeat` times as /hubnews runs it: all latencies, and per query the
+    median (ms) and the number of hits."""
+    times: list[float] = []
+    per_query: dict[str, tuple[float, int]] = {}
+    for text in QUERIES:
+        query = parse_query(text, now=NOW)
+        mine = []
+        hits = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            hits = store.search(query, limit=6, now=NOW)
+            mine.append(time.perf_counter() - started)
+        times += mine
+        per_query[text] = (statistics.median(mine) * 1000, len(hits))
+    return times, per_query
+
+
+def baseline(store: Store, repeat: int) -> tuple[list[float], dict[str, float]]:
+    """Plain FTS5 bm25 with the same MATCH expression (SQLite only)."""
+    times: list[float] = []
+    per_query: dict[str, float] = {}
+    for text in QUERIES:
+        match = fts_expression(parse_query(text, now=NOW))
+        if not match:
+            per_query[text] = float("nan")
+            continue
+        theirs = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            store._rows(
+                "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? "
+                "ORDER BY bm25(stories_fts) LIMIT 5",
+                (match,),
+            )
+            theirs.append(time.perf_counter() - started)
+        times += theirs
+        per_query[text] = statistics.median(theirs) * 1000
+    return times, per_query
+
+
+def postgres_url(given: str | None) -> tuple[str, object]:
+    """The URL to bench on: --pg, or a throwaway server (returned to be stopped)."""
+    if given:
+        return given, None
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from pg_server import PgServer, binaries  # the tests' throwaway server
+
+    found = binaries()
+    if found is None:
+        raise SystemExit("no PostgreSQL binaries: give --pg postgresql://… or install PostgreSQL")
+    server = PgServer(found).start()
+    return server.database(fresh=True), server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stories", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=Path("bench/out/search.db"))
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument("--pg", help="a PostgreSQL URL (default: a throwaway server)")
     args = parser.parse_args()
     if not CORPUS.is_file():
         print(f"skipped: the corpus is not at {CORPUS}", file=sys.stderr)
         return 0
     args.db.parent.mkdir(parents=True, exist_ok=True)
-    store = build(args.db, args.stories)
-    ours: list[float] = []
-    base: list[float] = []
-    per_query: list[tuple[str, float, float, int]] = []
+    results: dict[str, tuple[list[float], dict[str, tuple[float, int]]]] = {}
+    base: tuple[list[float], dict[str, float]] | None = None
+    if args.backend in ("sqlite", "both"):
+        store = build(args.db, args.stories)
+        assert isinstance(store, Store)
+        results["sqlite"] = measure(store, args.repeat)
+        base = baseline(store, args.repeat)
+        count = store.count_stories()
+        store.close()
+    if args.backend in ("postgres", "both"):
+        url, server = postgres_url(args.pg)
+        try:
+            store_pg = build(url, args.stories)
+            results["postgres"] = measure(store_pg, args.repeat)
+            count = store_pg.count_stories()
+            store_pg.close()
+        finally:
+            if server is not None:
+                server.stop()  # type: ignore[attr-defined]
+    names = list(results)
+    print(f"{count:,} stories; {len(QUERIES)} queries x {args.repeat}")
+    header = "".join(f"{n + ' ms':>13}" for n in names) + (f"{'bm25 ms':>9}" if base else "")
+    print(f"{'query':28}{header} {'hits':>5}")
     for text in QUERIES:
-        query = parse_query(text, now=NOW)
-        match = fts_expression(query)
-        mine, theirs = [], []
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            hits = store.search(query, limit=6, now=NOW)
-            mine.append(time.perf_counter() - started)
-            if match:
-                started = time.perf_counter()
-                store._rows(
-                    "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? "
-                    "ORDER BY bm25(stories_fts) LIMIT 5",
-                    (match,),
-                )
-                theirs.append(time.perf_counter() - started)
-        ours += mine
-        base += theirs
-        per_query.append(
-            (
-                text,
-                statistics.median(mine) * 1000,
-                statistics.median(theirs) * 1000 if theirs else float("nan"),
-                len(hits),
-            )
-        )
-    print(f"{store.count_stories():,} stories; {len(QUERIES)} queries x {args.repeat}")
-    print(f"{'query':28} {'hubnews ms':>11} {'bm25 ms':>9} {'hits':>5}")
-    for text, mine_ms, base_ms, hits_n in per_query:
-        print(f"{text:28} {mine_ms:11.1f} {base_ms:9.1f} {hits_n:5d}")
-    p50, p95 = percentile(ours, 0.5) * 1000, percentile(ours, 0.95) * 1000
-    b50, b95 = percentile(base, 0.5) * 1000, percentile(base, 0.95) * 1000
-    print(f"hubnews  p50 {p50:.1f} ms  p95 {p95:.1f} ms")
-    print(f"baseline p50 {b50:.1f} ms  p95 {b95:.1f} ms  (plain bm25, no clusters/recency)")
-    print(f"ratio    p50 {p50 / b50:.2f}x  p95 {p95 / b95:.2f}x")
-    store.close()
+        cells = "".join(f"{results[n][1][text][0]:13.1f}" for n in names)
+        extra = f"{base[1][text]:9.1f}" if base else ""
+        print(f"{text:28}{cells}{extra} {results[names[0]][1][text][1]:5d}")
+    for name in names:
+        times = results[name][0]
+        p50, p95 = percentile(times, 0.5) * 1000, percentile(times, 0.95) * 1000
+        print(f"{name:9} p50 {p50:.1f} ms  p95 {p95:.1f} ms")
+    if base and base[0]:
+        b50, b95 = percentile(base[0], 0.5) * 1000, percentile(base[0], 0.95) * 1000
+        print(f"baseline  p50 {b50:.1f} ms  p95 {b95:.1f} ms  (SQLite plain bm25, no clusters)")
     return 0
 
 

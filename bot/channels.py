@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.deliver import NETWORK_ERRORS, classify
 from bot.poller import kv
-from bot.store.routes import RoutesMixin
+from bot.store.interface import RoutesStore
 
 log = logging.getLogger("hubnews.channels")
 LIST_PAGE = 200
@@ -32,7 +32,7 @@ class ChannelDirectory:
     def __init__(
         self,
         client: WebClient,
-        store: RoutesMixin,
+        store: RoutesStore,
         *,
         refresh: float = 900.0,
         max_pages: int = MAX_PAGES,

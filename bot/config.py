@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import process
@@ -31,6 +32,8 @@ from bot.tuning import Policy
 BUNDLED = resources.files("bot._config")
 ENV_CONFIG = "HUBNEWS_CONFIG"  # the config file to use when --config is not given
 ENV_DB = "HUBNEWS_DB"  # overrides `database` (containers put it on the /data volume)
+PG_SCHEMES = ("postgresql://", "postgres://")
+_T = TypeVar("_T")  # `database` as a URL: the PostgreSQL store
 
 MAX_DURATION = timedelta(days=36525)  # 100 years
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -151,7 +154,7 @@ class Secrets:
 @dataclass(frozen=True, slots=True)
 class Config:
     path: Path | None  # None for the built-in default
-    database: Path
+    database: Path | str  # a SQLite file, or a PostgreSQL URL ("postgresql://…")
     feeds: tuple[Feed, ...] = ()
     routes: tuple[Route, ...] = ()
     admins: tuple[str, ...] = ()
@@ -552,10 +555,15 @@ def _build(reader: _Reader, data: dict[str, Any], env: Mapping[str, str]) -> Con
     secrets, warnings = _secrets(env)
     return Config(
         path=reader.path,
-        database=Path(env[ENV_DB]).expanduser()
+        database=database_target(env[ENV_DB], lambda v: Path(v).expanduser())
         if env.get(ENV_DB)
         else reader.get(
-            data, "database", str, "", default=resolve("hubnews.db"), convert=_nonempty(resolve)
+            data,
+            "database",
+            str,
+            "",
+            default=resolve("hubnews.db"),
+            convert=_nonempty(lambda v: database_target(v, resolve)),
         ),
         feeds=feeds,
         routes=routes,
@@ -575,10 +583,32 @@ def _build(reader: _Reader, data: dict[str, Any], env: Mapping[str, str]) -> Con
     )
 
 
-def _nonempty(convert: Callable[[str], Path]) -> Callable[[str], Path]:
-    def check(value: str) -> Path:
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.lower().startswith(PG_SCHEMES)
+
+
+def shown_database(target: Path | str) -> str:
+    """The database for messages: a URL's password replaced by ***."""
+    text = str(target)
+    if not is_postgres_url(text):
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    return urlunsplit(
+        parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
+    )
+
+
+def database_target(value: str, resolve: Callable[[str], Path]) -> Path | str:
+    """A PostgreSQL URL as written, anything else a SQLite file path."""
+    return value.strip() if is_postgres_url(value.strip()) else resolve(value)
+
+
+def _nonempty(convert: Callable[[str], _T]) -> Callable[[str], _T]:
+    def check(value: str) -> _T:
         if not value.strip():
-            raise ValueError("is empty; write a file path")
+            raise ValueError("is empty; write a file path or a postgresql:// URL")
         return convert(value)
 
     return check

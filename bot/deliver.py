@@ -45,8 +45,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.render import batch_capacity, render_alert, render_batch, render_thread_reply
 from bot.route import ALERT, SUMMARY, THREAD
-from bot.store.base import now_utc
-from bot.store.outbox import FAILED, OutboxMixin, OutboxRow
+from bot.store.interface import OutboxStore
+from bot.store.sqlite.base import now_utc
+from bot.store.sqlite.outbox import FAILED, OutboxRow
 from bot.story import Story
 
 log = logging.getLogger("hubnews.deliver")
@@ -285,7 +286,7 @@ def is_user(recipient: str) -> bool:
 
 
 def reconcile(
-    store: OutboxMixin,
+    store: OutboxStore,
     client: WebClient,
     *,
     now: datetime | None = None,
@@ -300,7 +301,7 @@ def reconcile(
 
 
 def _settle(
-    store: OutboxMixin,
+    store: OutboxStore,
     client: WebClient,
     rows: list[OutboxRow],
     now: datetime,
@@ -338,7 +339,7 @@ def _settle(
 
 
 def deliver(
-    store: OutboxMixin,
+    store: OutboxStore,
     client: WebClient,
     load_story: Callable[[str], Story | None],
     *,
@@ -403,7 +404,7 @@ def _plan(rows: list[OutboxRow], flood: int, batch_size: int) -> list[list[Outbo
 class _Cycle:
     def __init__(
         self,
-        store: OutboxMixin,
+        store: OutboxStore,
         client: WebClient,
         load_story: Callable[[str], Story | None],
         now: datetime | None,

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from bot.config import Route
 from bot.render import escape, inert, link, safe_url
 from bot.route import ALERT, DIGEST
-from bot.store import Store
-from bot.store.outbox import OutboxRow
+from bot.store import StoreAPI
+from bot.store.sqlite.outbox import OutboxRow
 from bot.story import Story
 
 log = logging.getLogger("hubnews.digest")
@@ -125,7 +125,7 @@ def _section(text: str) -> dict:
 # ------------------------------------------------------------------ the daily job
 
 
-def collect(store: Store, rows: Sequence[OutboxRow]) -> list[Item]:
+def collect(store: StoreAPI, rows: Sequence[OutboxRow]) -> list[Item]:
     """One item per cluster among the rows' stories (alert rows; copies count as sources)."""
     items: dict[str, Item] = {}
     for row in rows:
@@ -137,7 +137,9 @@ def collect(store: Store, rows: Sequence[OutboxRow]) -> list[Item]:
     return rank(list(items.values()))
 
 
-def post_digest(store: Store, route: Route, send: Send, now: datetime, *, top: int = TOP_N) -> int:
+def post_digest(
+    store: StoreAPI, route: Route, send: Send, now: datetime, *, top: int = TOP_N
+) -> int:
     """Post the channel's waiting digest rows as one message; returns how many rows it took."""
     rows = [
         r

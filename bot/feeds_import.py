@@ -27,7 +27,7 @@ from bot.errors import HubnewsError
 from bot.fetch import Fetched
 from bot.opml import Outline, read_opml
 from bot.parse import parse
-from bot.store import Store
+from bot.store import StoreAPI
 from bot.urls import canonical_url, domain
 
 FetchFeed = Callable[[str], Fetched]
@@ -68,7 +68,7 @@ class ImportReport:
 
 def import_opml(
     data: bytes,
-    store: Store,
+    store: StoreAPI,
     fetch_feed: FetchFeed,
     *,
     configured: Sequence[Feed] = (),

@@ -4,10 +4,11 @@
 job ticked recently), the database takes a write transaction, and Slack auth is not known to be
 broken; `details` also gives the age of the last successful poll (stale polls are reported, and
 fail the check only past `stale_after`, so an upstream outage does not restart the container).
-No secrets, no feed addresses.
+No secrets, no feed addresses. `role` says whether this replica leads (bot.leader: on PostgreSQL
+only the leader polls, so a follower's polls check always passes; SQLite: always "leader").
 
 The database probe never blocks its caller for long: it runs in a worker thread, opens its own
-connection with a short busy timeout (`PROBE_BUSY`; the store's own connection waits 5 s), is
+connection (`store.ping()`; on SQLite with a short busy timeout, `PROBE_BUSY`), is
 waited on for at most `probe_timeout` seconds, and its answer is reused for `cache_for`
 seconds; at most one probe is in flight. `details["database"]` says what it found: "ok",
 "busy" (another connection holds the write lock), "timeout" (the probe did not finish in time)
@@ -25,23 +26,18 @@ answers `/healthz` on `--port` in Socket Mode, where no Bolt HTTP server runs.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from bot.errors import StoreError
-from bot.store import Store
-from bot.store.db import MEMORY
+from bot.store import StoreAPI
 
 HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
-PROBE_BUSY = 0.2  # seconds the probe's own connection waits for SQLite's write lock
 OK, BUSY, TIMEOUT, ERROR = "ok", "busy", "timeout", "error"
 
 
@@ -59,7 +55,7 @@ class Metrics:
         self.queue = Gauge("hubnews_queue_length", "Messages waiting to be posted", registry=reg)
         self.search_seconds = Histogram("hubnews_search_seconds", "Search latency", registry=reg)
 
-    def watch_queue(self, store: Store) -> None:
+    def watch_queue(self, store: StoreAPI) -> None:
         def length() -> float:
             try:
                 return float(store.queue_length())
@@ -82,7 +78,7 @@ metrics = Metrics()
 class Health:
     def __init__(
         self,
-        store: Store,
+        store: StoreAPI,
         scheduler_alive: Callable[[], bool],
         last_poll: Callable[[], datetime | None],
         *,
@@ -90,7 +86,9 @@ class Health:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         probe_timeout: float = 1.0,
         cache_for: float = 5.0,
+        role: Callable[[], str] = lambda: "leader",
     ) -> None:
+        self.role = role  # PostgreSQL replicas: "leader" or "follower" (bot.leader)
         self.store, self.scheduler_alive, self.last_poll = store, scheduler_alive, last_poll
         self.stale_after, self.now = stale_after, now
         self.started = now()
@@ -111,6 +109,9 @@ class Health:
         last = self.last_poll()
         age = (now - (last or self.started)).total_seconds()
         database = self.database_state()
+        role = self.role()
+        if role != "leader":  # followers do not poll: the leader's polls are not theirs to judge
+            age = 0.0
         checks = {
             "scheduler": self.scheduler_alive(),
             "database": database == OK,
@@ -119,6 +120,7 @@ class Health:
         }
         details: dict[str, Any] = {
             "status": "ok" if all(checks.values()) else "fail",
+            "role": role,
             "checks": checks,
             "database": database,
             "slack_auth": self.slack,
@@ -131,7 +133,7 @@ class Health:
 class _DatabaseProbe:
     """Checks that the database takes a write transaction, off the caller's thread."""
 
-    def __init__(self, store: Store, timeout: float, cache_for: float) -> None:
+    def __init__(self, store: StoreAPI, timeout: float, cache_for: float) -> None:
         self.store, self.timeout, self.cache_for = store, timeout, cache_for
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -160,25 +162,11 @@ class _DatabaseProbe:
             self._done.set()
 
 
-def _probe(store: Store) -> str:
+def _probe(store: StoreAPI) -> str:
     try:
-        store.queue_length()  # the store's own connection is open and readable
-        if store.path == MEMORY:
-            with store.transaction():
-                return OK
-        uri = Path(store.path).expanduser().resolve().as_uri() + "?mode=rw"
-        conn = sqlite3.connect(uri, uri=True, timeout=PROBE_BUSY, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-        finally:
-            conn.close()
-    except (sqlite3.Error, StoreError) as exc:
-        text = str(exc).lower()
-        return BUSY if "locked" in text or "busy" in text else ERROR
-    except Exception:  # a closed store raises ProgrammingError's kin; report, never raise
+        return store.ping()
+    except Exception:  # ping never raises; a broken store still only reports
         return ERROR
-    return OK
 
 
 # ------------------------------------------------------------------ servers

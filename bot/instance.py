@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.config import is_postgres_url
 from bot.errors import ConfigError, StoreError
-from bot.store.db import MEMORY
+from bot.store.sqlite.db import MEMORY
 
 
 class AlreadyRunning(ConfigError):
@@ -33,7 +34,7 @@ def lock_path(database: str | Path) -> Path:
 @contextmanager
 def single_instance(database: str | Path) -> Iterator[Path | None]:
     """Hold the database's instance lock for the `with` block; AlreadyRunning when taken."""
-    if str(database) == MEMORY:
+    if str(database) == MEMORY or is_postgres_url(database):  # PostgreSQL: bot.leader instead
         yield None
         return
     path = lock_path(database)

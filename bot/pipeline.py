@@ -41,7 +41,7 @@ from bot.errors import FeedError, StoreError
 from bot.fetch import Fetched, FetchState, fetch, make_client
 from bot.parse import Parsed, parse
 from bot.route import ALERT, REALTIME, SUMMARY, Delivery, route
-from bot.store import Store
+from bot.store import StoreAPI
 from bot.story import Story
 from bot.summarize import summarize
 from bot.tuning import Thresholds, tune_for
@@ -91,7 +91,7 @@ class Pipeline:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        store: StoreAPI,
         *,
         dry_run: bool = False,
         report_known: bool = False,
@@ -137,6 +137,18 @@ class Pipeline:
                 if progress:
                     progress(outcome)
                 yield outcome
+
+    def reload_window(self) -> int:
+        """Rebuild the dedup window from the database (a replica that has just become the
+        leader: the stories the old leader stored since this one started). Returns its size."""
+        window = Deduper(
+            self.config.dedup.window, self.config.dedup.thresholds, stored_texts(self.store)
+        )
+        stories = list(self.store.recent(self.now() - self.config.dedup.window))
+        window.load(stories)
+        with self._lock:
+            self.deduper = window
+        return len(stories)
 
     def forget_old(self) -> int:
         """Evict stories older than the dedup window from the in-memory index."""

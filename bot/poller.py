@@ -22,7 +22,7 @@ from bot.errors import FeedError
 from bot.fetch import FetchState, fetch
 from bot.logs import kv
 from bot.pipeline import Outcome, Pipeline
-from bot.store import Store
+from bot.store import StoreAPI
 
 log = logging.getLogger("hubnews.poll")
 
@@ -40,7 +40,7 @@ class FeedPoller:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        store: StoreAPI,
         pipeline: Pipeline,
         *,
         notify: Callable[[str], object] | None = None,

@@ -4,6 +4,8 @@
                     with jitter, coalesce, max_instances=1, on the "polls" executor (size:
                     `limits.concurrency`); a tick is skipped while `polling` says to wait longer
                     (backoff, TTL, max-age, Retry-After) or while the store has the feed disabled
+                    (and on a PostgreSQL follower: only the leader polls, digests, prunes,
+                    syncs; every replica delivers — bot.leader)
     deliver         every `Timing.deliver_every` seconds: `deliver_once()`
     digest:<i>      one per `mode = "digest"` route: a cron at `route.at` in `route.timezone`
     prune           every `Timing.prune_every` seconds: stories older than `retention` go
@@ -33,7 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.config import Config, Feed, Route
 from bot.pipeline import Outcome, Pipeline
 from bot.poller import FeedPoller, kv
-from bot.store import Store
+from bot.store import StoreAPI
 
 log = logging.getLogger("hubnews.schedule")
 ADDED = ("slack", "opml")  # store origins the sync job schedules besides the config's feeds
@@ -52,7 +54,7 @@ class Scheduler:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        store: StoreAPI,
         pipeline: Pipeline,
         deliver_once: Callable[[], object],
         *,
@@ -61,7 +63,9 @@ class Scheduler:
         on_poll: Callable[[Outcome], object] | None = None,
         timing: Timing = Timing(),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        leader: Callable[[], bool] = lambda: True,
     ) -> None:
+        self.leader = leader  # PostgreSQL replicas: only the leader polls, digests, prunes
         self.config, self.store, self.pipeline = config, store, pipeline
         self.deliver_once, self.digest, self.notify = deliver_once, digest, notify
         self.on_poll, self.timing, self.now = on_poll, timing, now
@@ -96,7 +100,7 @@ class Scheduler:
                     hour=route.at.hour, minute=route.at.minute, timezone=ZoneInfo(route.timezone)
                 )
                 self.scheduler.add_job(
-                    self._guard(self.digest),
+                    self._guard(self.digest, leader_only=True),
                     trigger,
                     args=[route],
                     id=f"digest:{index}",
@@ -106,6 +110,14 @@ class Scheduler:
         self.sync()
         self.scheduler.start()
         return self
+
+    def elected(self) -> None:
+        """This replica has just become the leader: every feed is due now (the polls the old
+        leader would have made; conditional GETs make the early ones cheap)."""
+        for name in list(self.feeds):
+            job = self.scheduler.get_job(f"feed:{name}")
+            if job is not None:
+                job.modify(next_run_time=self.now())
 
     def alive(self) -> bool:
         """The scheduler thread runs and the delivery job ticked recently."""
@@ -127,7 +139,7 @@ class Scheduler:
         self, job_id: str, func: Callable[[], object], seconds: float, first: datetime
     ) -> None:
         self.scheduler.add_job(
-            self._guard(func),
+            self._guard(func, leader_only=job_id != "deliver"),
             IntervalTrigger(seconds=seconds),
             id=job_id,
             name=job_id,
@@ -135,9 +147,9 @@ class Scheduler:
             replace_existing=True,
         )
 
-    def _guard(self, func: Callable[..., object]) -> Callable[..., object]:
+    def _guard(self, func: Callable[..., object], *, leader_only: bool) -> Callable[..., object]:
         def job(*args: Any) -> object:
-            if self.stopping.is_set():
+            if self.stopping.is_set() or (leader_only and not self.leader()):
                 return None
             with self._idle:
                 self._inflight += 1
@@ -176,7 +188,7 @@ class Scheduler:
         seconds = feed.interval.total_seconds()
         self.poller.resume(feed)
         self.scheduler.add_job(
-            self._guard(self.poll),
+            self._guard(self.poll, leader_only=True),
             IntervalTrigger(
                 seconds=seconds, jitter=min(seconds * self.timing.jitter, 60.0) or None
             ),
@@ -207,7 +219,7 @@ class Scheduler:
 
 def start(
     config: Config,
-    store: Store,
+    store: StoreAPI,
     pipeline: Pipeline,
     deliver_once: Callable[[], object],
     *,
@@ -215,6 +227,7 @@ def start(
     notify: Callable[[str], object] | None = None,
     on_poll: Callable[[Outcome], object] | None = None,
     timing: Timing = Timing(),
+    leader: Callable[[], bool] = lambda: True,
 ) -> Scheduler:
     """Build the jobs and start the scheduler thread (see the module docstring)."""
     return Scheduler(
@@ -226,4 +239,5 @@ def start(
         notify=notify,
         on_poll=on_poll,
         timing=timing,
+        leader=leader,
     ).start()

@@ -34,13 +34,14 @@ from bot.deliver import NETWORK_ERRORS, TOKEN_FIXES, make_client
 from bot.errors import ConfigError, HubnewsError
 from bot.health import Health, metrics, serve_health, serve_metrics
 from bot.instance import single_instance
+from bot.leader import Leadership
 from bot.pipeline import Outcome, Pipeline
 from bot.poller import kv
 from bot.schedule import Scheduler, Timing, start
 from bot.sinks import SlackSink, TerminalSink
 from bot.slack.directory import Directory
-from bot.store import Store
-from bot.store.base import now_utc
+from bot.store import StoreAPI, open_store
+from bot.store.sqlite.base import now_utc
 from bot.watching import Watching
 
 log = logging.getLogger("hubnews.service")
@@ -102,7 +103,7 @@ def run(
     mode = slack_mode(config.secrets)
     stop = stop or threading.Event()
     with single_instance(config.database):
-        store = Store(config.database)
+        store = open_store(config.database)
         service = _Service(config, store, mode, out, timing or Timing())
         try:
             finished = service.run(stop, port, metrics_port, host, metrics_host)
@@ -117,7 +118,7 @@ def run(
 
 class _Service:
     def __init__(
-        self, config: Config, store: Store, mode: str, out: TextIO, timing: Timing
+        self, config: Config, store: StoreAPI, mode: str, out: TextIO, timing: Timing
     ) -> None:
         self.config, self.store, self.mode, self.out, self.timing = config, store, mode, out, timing
         self.own_signals = False
@@ -137,14 +138,23 @@ class _Service:
         pipeline = Pipeline(self.config, self.store, watching=watching)
         self.closers.append(pipeline.close)
         holder: dict[str, Scheduler] = {}
+
+        def elected() -> None:  # rebuild the dedup window, then poll what the old leader would
+            pipeline.reload_window()
+            if "s" in holder:
+                holder["s"].elected()
+
+        leadership = Leadership(self.config.database, on_elected=elected)
         health = Health(
             self.store,
             lambda: holder["s"].alive() if "s" in holder else False,
             lambda: holder["s"].stats.last_ok if "s" in holder else None,
+            role=lambda: leadership.role,
         )
         sink = self._sink(client, health)
         try:
             self._listen(client, health, stop, port, host, metrics_port, metrics_host)
+            self.closers.insert(0, leadership.start().close)
             holder["s"] = scheduler = start(
                 self.config,
                 self.store,
@@ -154,6 +164,7 @@ class _Service:
                 notify=sink.notify,
                 on_poll=_count_poll,
                 timing=self.timing,
+                leader=lambda: leadership.is_leader,
             )
         except BaseException:
             self.close()

@@ -33,9 +33,10 @@ from bot.poller import kv
 from bot.render import fallback
 from bot.route import REALTIME
 from bot.slack.directory import Directory
-from bot.store import Store
-from bot.store.base import now_utc
-from bot.store.outbox import OutboxMixin, OutboxRow
+from bot.store import StoreAPI
+from bot.store.interface import OutboxStore
+from bot.store.sqlite.base import now_utc
+from bot.store.sqlite.outbox import OutboxRow
 from bot.text import for_terminal
 
 log = logging.getLogger("hubnews.sinks")
@@ -44,7 +45,7 @@ log = logging.getLogger("hubnews.sinks")
 class _QuietOutbox:
     """The store as `deliver` sees it during quiet hours: quiet channels have nothing due."""
 
-    def __init__(self, store: Store, quiet: frozenset[str]) -> None:
+    def __init__(self, store: StoreAPI, quiet: frozenset[str]) -> None:
         self._store, self._quiet = store, quiet
 
     def due(self, now: datetime, limit: int = 200, *, mode: str = REALTIME) -> list[OutboxRow]:
@@ -55,27 +56,27 @@ class _QuietOutbox:
         return getattr(self._store, name)
 
 
-def outbox_view(store: Store, routes: tuple[Route, ...], now: datetime) -> OutboxMixin:
+def outbox_view(store: StoreAPI, routes: tuple[Route, ...], now: datetime) -> OutboxStore:
     """The outbox as this cycle may deliver it: quiet-hours and snoozed channels hold their
     realtime rows (kept, never dropped) until the span ends."""
     snoozed = _with_names(store, routes, frozenset(store.snoozes(now)))
     quiet = digest.quiet_channels(routes, now) | snoozed
-    return cast(OutboxMixin, _QuietOutbox(store, quiet) if quiet else store)
+    return cast(OutboxStore, _QuietOutbox(store, quiet) if quiet else store)
 
 
-def _with_names(store: Store, routes: tuple[Route, ...], ids: frozenset[str]) -> frozenset[str]:
+def _with_names(store: StoreAPI, routes: tuple[Route, ...], ids: frozenset[str]) -> frozenset[str]:
     """Snoozes are kept by channel id (what Slack sends); a route may write "#name"."""
     names = {r.channel for r in routes if r.channel.startswith("#")}
     return ids | {name for name in names if store.channel_id(name) in ids}
 
 
-def ended_snoozes(store: Store, routes: tuple[Route, ...], now: datetime) -> frozenset[str]:
+def ended_snoozes(store: StoreAPI, routes: tuple[Route, ...], now: datetime) -> frozenset[str]:
     """Channels (ids, and route names for them) whose snooze has ended: their held alerts go
     out as one catch-up message in this cycle (`clear_snoozes` afterwards)."""
     return _with_names(store, routes, frozenset(store.ended_snoozes(now)))
 
 
-def clear_snoozes(store: Store, ended: frozenset[str], now: datetime) -> None:
+def clear_snoozes(store: StoreAPI, ended: frozenset[str], now: datetime) -> None:
     """Forget ended snoozes whose held alerts are all out (a 429 keeps one for the next cycle)."""
     if not ended:
         return
@@ -89,7 +90,7 @@ def clear_snoozes(store: Store, ended: frozenset[str], now: datetime) -> None:
 class TerminalSink:
     """Slack stand-in when no tokens are set: each due alert is printed once, then `posted`."""
 
-    def __init__(self, store: Store, routes: tuple[Route, ...], out: TextIO) -> None:
+    def __init__(self, store: StoreAPI, routes: tuple[Route, ...], out: TextIO) -> None:
         self.store, self.routes, self.out = store, routes, out
         self._lock = threading.Lock()
         stuck = [row.id for row in store.in_doubt()]
@@ -141,7 +142,7 @@ class SlackSink:
     """Delivery, digests and admin notices through the Web API, to channel ids only: the
     routes' `#name`s (and `admin_channel`) are resolved once at start (`ChannelDirectory`)."""
 
-    def __init__(self, config: Config, store: Store, client: WebClient, health: Health) -> None:
+    def __init__(self, config: Config, store: StoreAPI, client: WebClient, health: Health) -> None:
         self.config, self.store, self.client, self.health = config, store, client, health
         self.channels = ChannelDirectory(client, store, refresh=config.limits.hold_retry)
         self.people = Directory(client)  # a watch's DM: the user's DM channel

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.config import Route
 from bot.route import ALERT, route
-from bot.store import Store
+from bot.store import StoreAPI
 from bot.story import Story
 from bot.tuning import Thresholds
 
@@ -30,7 +30,7 @@ class Split:
 
 
 def split(
-    store: Store, key: str, user: str, routes: Sequence[Route], tuned: Thresholds
+    store: StoreAPI, key: str, user: str, routes: Sequence[Route], tuned: Thresholds
 ) -> Split | None:
     """None when `key` is not a folded copy (never was, or already split)."""
     with store.transaction():

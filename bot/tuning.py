@@ -13,7 +13,7 @@ tuning only ever raises a channel's threshold for a tag, within visible bounds:
    longer alerted costs `miss_cost` (default 2: when unsure, alert); ties go to the lowest.
 4. It never exceeds `floor + max_raise` (nor 1.0).
 
-Votes cast before a channel's `/hubnews feedback reset` do not count (`bot.store.feedback`).
+Votes cast before a channel's `/hubnews feedback reset` do not count (`bot.store.sqlite.feedback`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from bot.aliases import bundled_aliases, expand_query
 from bot.errors import QueryError
 from bot.query import MAX_LENGTH, Query, parse_query
 from bot.route import source_matches
-from bot.store.stories import _CJK_RUN, cjk_bigrams
+from bot.store.sqlite.stories import _CJK_RUN, cjk_bigrams
 from bot.story import Story
 from bot.watch_text import CJK, TEXT_COLUMNS, StoryTerms, Tokenizer, pattern_keys
 

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.store.stories import cjk_bigrams, facet
+from bot.store.sqlite.stories import cjk_bigrams, facet
 from bot.story import Story
 
 TITLE, BODY, CJK = 0, 1, 2

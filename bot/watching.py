@@ -26,7 +26,7 @@ from typing import Protocol
 from bot.errors import QueryError
 from bot.query import Query
 from bot.route import ALERT, Delivery
-from bot.store import Store, Watch
+from bot.store import StoreAPI, Watch
 from bot.story import Story
 from bot.watch import Percolator, compile_watch
 
@@ -43,7 +43,7 @@ class Matcher(Protocol):
 class Watching:
     def __init__(
         self,
-        store: Store,
+        store: StoreAPI,
         *,
         members: Members | None = None,
         expand: Expand | None = None,

@@ -173,6 +173,15 @@ def test_check_redacts_secrets(
     assert "config OK" in out and "scmp-tech" in out and "abcdefghijkl" not in out
 
 
+def test_check_hides_the_password_of_a_postgresql_url(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    url = "postgresql://hubnews:pa55word@db:5432/hubnews"
+    assert main(["check", "--config", str(config_file), "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "pa55word" not in out and "hubnews:***@db" in out
+
+
 def test_demo_prints_the_yizhuang_alert_and_search(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out

@@ -374,3 +374,18 @@ def test_feedback_dedup_rules_and_route_snooze_are_config_keys(tmp_path: Path) -
     assert cfg.dedup.thresholds == {"swapped_facts": 7, "shared": 0.6}
     assert cfg.routes[0].snooze == "members"
     assert config.load(None, environ={}).feedback.min_votes == 10  # the documented default
+
+
+@pytest.mark.parametrize(
+    ("where", "url"),
+    [
+        ("file", "postgresql://hubnews:secret@db:5432/hubnews"),
+        ("env", "postgresql://hubnews@db/hubnews"),
+        ("env", "postgres://db/hubnews"),
+    ],
+)
+def test_database_may_be_a_postgresql_url(tmp_path: Path, where: str, url: str) -> None:
+    text = f"database = '{url}'\n" if where == "file" else ""
+    environ = {"HUBNEWS_DB": url} if where == "env" else {}
+    cfg = config.load(write(tmp_path, text), environ=environ)
+    assert cfg.database == url and isinstance(cfg.database, str)  # kept as written, not a Path

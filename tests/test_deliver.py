@@ -20,8 +20,8 @@ from bot.config import Route
 from bot.deliver import Pacer, deliver, make_client, posted_keys, reconcile
 from bot.route import THREAD, Delivery, route
 from bot.store import Store
-from bot.store.base import StoreBase, now_utc
-from bot.store.outbox import OutboxMixin
+from bot.store.interface import OutboxStore
+from bot.store.sqlite.base import now_utc
 from bot.story import Match, Source, Story, Tag
 
 try:
@@ -30,19 +30,17 @@ except ModuleNotFoundError:  # pytest's default import mode puts tests/ itself o
     from fakes.slack_api import FakeSlack, slack_api  # type: ignore[no-redef]  # noqa: F401
 
 T0 = now_utc() - timedelta(seconds=1)  # message ts in the fake are real epoch times
+# a post a crashed process left in `posting`: past any lease (PostgreSQL replicas leave a
+# live replica's posts in flight alone; bot.store.postgres.outbox)
+CRASHED = T0 - timedelta(minutes=5)
 SCMP = Source("scmp-tech", "South China Morning Post", "scmp.com")
 OTHER = Source("other-news", "Other News", "other.example")
 
 
-class _Store(OutboxMixin, StoreBase):
-    pass
-
-
 @pytest.fixture
-def store():
-    made = _Store(":memory:")
-    yield made
-    made.close()
+def store(any_store):
+    """Delivery runs against the outbox of both backends (conftest `any_store`)."""
+    return any_store
 
 
 @pytest.fixture
@@ -74,7 +72,7 @@ class Library(dict[str, Story]):
         return self.get(key)
 
 
-def alerts(store: _Store, channel: str, *keys: str) -> None:
+def alerts(store: OutboxStore, channel: str, *keys: str) -> None:
     store.enqueue([Delivery(channel, key) for key in keys], now=T0)
 
 
@@ -322,7 +320,7 @@ def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api, ev
     alerts(store, "C1", "a", "b")
     rows = store.outbox_rows()
     # The crash: both rows were marked posting; "a" reached Slack, "b" never did.
-    store.mark_posting([row.id for row in rows], T0)
+    store.mark_posting([row.id for row in rows], CRASHED)
     client.chat_postMessage(
         channel="C1",
         text="Story a",
@@ -341,7 +339,7 @@ def test_reconcile_after_a_crash_posts_exactly_once(store, client, slack_api, ev
 def test_deliver_reconciles_before_posting(store, client, slack_api):
     library = Library().add(make_story("a"))
     alerts(store, "C1", "a")
-    store.mark_posting([store.outbox_rows()[0].id], T0)
+    store.mark_posting([store.outbox_rows()[0].id], CRASHED)
     report = run(store, client, library)
     assert (report.reconciled, report.posted) == (0, 1)
     # history was read before posting, and the row was posted once
@@ -355,7 +353,7 @@ def test_deliver_reconciles_before_posting(store, client, slack_api):
 
 def test_history_unreadable_leaves_crashed_rows_for_later(store, client, slack_api):
     alerts(store, "C1", "a")
-    store.mark_posting([store.outbox_rows()[0].id], T0)
+    store.mark_posting([store.outbox_rows()[0].id], CRASHED)
     slack_api.fail("conversations.history", status=503)
     assert reconcile(store, client, now=T0) == 0
     assert store.outbox_rows()[0].state == "posting"
@@ -376,7 +374,7 @@ def test_a_flood_too_big_for_one_message_is_split_and_all_posted(store, client, 
 
 def test_reconcile_settles_a_crashed_batch_with_one_history_call(store, client, slack_api):
     alerts(store, "C1", "a", "b", "c")
-    store.mark_posting([row.id for row in store.outbox_rows()], T0)
+    store.mark_posting([row.id for row in store.outbox_rows()], CRASHED)
     client.chat_postMessage(
         channel="C1",
         text="3 new stories",
@@ -530,7 +528,7 @@ def test_hash_name_routes_are_posted_and_reconciled_by_id(real_store, client, sl
     for story in library.values():
         real_store.save(story)
     real_store.enqueue([Delivery("#ai-policy", "a")], now=T0)
-    real_store.mark_posting([real_store.outbox_rows()[0].id], T0)
+    real_store.mark_posting([real_store.outbox_rows()[0].id], CRASHED)
     client.chat_postMessage(  # the crash: Slack took the post (by name), hubnews never knew
         channel="#ai-policy",
         text="Story a",
@@ -570,7 +568,7 @@ def test_a_name_that_does_not_resolve_is_held_with_the_fix(real_store, client, s
 
 def test_reconcile_pages_back_to_the_post_through_a_busy_channel(store, client, slack_api):
     alerts(store, "C1", "a")
-    store.mark_posting([store.outbox_rows()[0].id], T0)
+    store.mark_posting([store.outbox_rows()[0].id], CRASHED)
     client.chat_postMessage(
         channel="C1",
         text="Story a",
@@ -588,7 +586,7 @@ def test_reconcile_pages_back_to_the_post_through_a_busy_channel(store, client, 
 
 def test_reconcile_reads_a_bounded_number_of_pages(store, client, slack_api, caplog):
     alerts(store, "C1", "a")
-    store.mark_posting([store.outbox_rows()[0].id], T0)
+    store.mark_posting([store.outbox_rows()[0].id], CRASHED)
     for n in range(450):
         slack_api.messages["C1"].append({"type": "message", "ts": slack_api._ts(), "text": n})
     with caplog.at_level(logging.WARNING, logger="hubnews.deliver"):

@@ -17,7 +17,7 @@ from bot.health import Health
 from bot.route import Delivery
 from bot.sinks import SlackSink
 from bot.store import Store
-from bot.store.base import now_utc
+from bot.store.sqlite.base import now_utc
 from bot.story import Source, Story
 
 from fakes.slack_api import FakeSlack

@@ -24,7 +24,8 @@ def test_data_files_are_declared() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-data"
     ]
-    assert "*.sql" in data["bot.store.migrations"]
+    assert "*.sql" in data["bot.store.migrations"]  # SQLite's
+    assert "*.sql" in data["bot.store.postgres.migrations"]
     assert "*.toml" in data["bot._config"]
 
 

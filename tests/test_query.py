@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import QueryError
 from bot.query import MAX_TERMS, parse_query
-from bot.store.search import fts_expression
+from bot.store.sqlite.search import fts_expression
 
 NOW = datetime(2020, 11, 5, tzinfo=UTC)
 

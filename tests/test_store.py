@@ -9,12 +9,18 @@ from pathlib import Path
 import pytest
 
 from bot.query import parse_query
-from bot.store import Store
-from bot.store.base import from_utc_text, utc_text
-from bot.store.db import migrations
+from bot.store import Store, StoreAPI
+from bot.store.sqlite.base import from_utc_text, utc_text
+from bot.store.sqlite.db import migrations
 from bot.story import Match, Source, Story, Tag
 
 NOW = datetime(2020, 10, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(any_store: StoreAPI) -> StoreAPI:
+    """Every test here runs on SQLite and on PostgreSQL (conftest `any_store`)."""
+    return any_store
 
 
 def make(
@@ -304,3 +310,8 @@ def test_search_hit_without_snippet_shows_the_clusters_fuller_text(store: Store)
     store.save(full.with_(duplicate=Match("t", "fuller", {})))
     hits = store.search(parse_query("tag:ai"), now=NOW)
     assert [h.story.key for h in hits] == ["t"] and "Ten projects follow" in hits[0].snippet
+
+
+def test_a_nul_character_in_feed_text_never_stops_saving_or_search(store: StoreAPI) -> None:
+    store.save(make("nul", "Chip\x00 subsidy", "Body with a \x00 NUL"))
+    assert [h.story.key for h in store.search(parse_query("subsidy"), now=NOW)] == ["nul"]

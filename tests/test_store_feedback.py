@@ -5,9 +5,17 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.store import Store
-from bot.store.db import migrations
+import pytest
+
+from bot.store import Store, StoreAPI
+from bot.store.sqlite.db import migrations
 from bot.story import Source, Story, Tag
+
+
+@pytest.fixture
+def store(any_store: StoreAPI) -> StoreAPI:
+    """Every test here runs on SQLite and on PostgreSQL (conftest `any_store`)."""
+    return any_store
 
 
 def story(key: str, **scores: float) -> Story:

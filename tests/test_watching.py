@@ -12,8 +12,8 @@ import pytest
 from bot import config
 from bot.pipeline import Pipeline
 from bot.route import ALERT
-from bot.store import Store
-from bot.store.base import now_utc
+from bot.store import Store, StoreAPI
+from bot.store.sqlite.base import now_utc
 from bot.story import Match, Source, Story, Tag
 from bot.watching import Watching
 
@@ -38,6 +38,12 @@ def story(
         tags=tuple(Tag(t, 0.9) for t in tags),
     )
     return made.with_(duplicate=Match(copy_of, "near", {})) if copy_of else made
+
+
+@pytest.fixture
+def store(any_store: StoreAPI) -> StoreAPI:
+    """The watch store tests run on SQLite and on PostgreSQL (conftest `any_store`)."""
+    return any_store
 
 
 def test_a_watch_fires_once_per_cluster_and_copies_never_refire_it(store: Store) -> None:

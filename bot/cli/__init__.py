@@ -16,6 +16,7 @@ from bot.cli.admin import cmd_backup, cmd_check, cmd_eval, cmd_feeds, cmd_run
 from bot.cli.common import EPILOG, FAILED, USAGE, err, safe
 from bot.cli.demo import cmd_demo
 from bot.cli.feeds import cmd_feeds_export, cmd_feeds_import
+from bot.cli.migrate import cmd_migrate_db
 from bot.cli.poll import cmd_poll
 from bot.cli.search import cmd_search
 from bot.errors import ConfigError, HubnewsError
@@ -221,6 +222,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", help="the new backup file (never overwritten)")
     backup.set_defaults(handler=cmd_backup)
+
+    migrate = sub.add_parser(
+        "migrate-db",
+        epilog=EPILOG,
+        help="copy a SQLite database into PostgreSQL (README: Scale out)",
+        description="Copy every table of a SQLite database into PostgreSQL; safe to re-run.",
+    )
+    migrate.add_argument("--from", dest="source", required=True, metavar="PATH")
+    migrate.add_argument("--to", dest="target", required=True, metavar="URL")
+    migrate.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    migrate.set_defaults(handler=cmd_migrate_db)
     return parser
 
 
@@ -236,7 +248,10 @@ def _common(*, suppress: bool = False) -> argparse.ArgumentParser:
         "or the built-in default)",
     )
     common.add_argument(
-        "--db", metavar="PATH", default=none, help="SQLite database (overrides the config)"
+        "--db",
+        metavar="PATH_OR_URL",
+        default=none,
+        help="SQLite database file or postgresql:// URL (overrides the config)",
     )
     common.add_argument(
         "-v",

@@ -11,7 +11,7 @@ from rich.table import Table
 from bot import config
 from bot.cli.common import OK, err, load_config, out, safe, span
 from bot.errors import ConfigError, StoreError
-from bot.store import Store
+from bot.store import is_postgres_url, open_store
 
 # ---------------------------------------------------------------- check, feeds
 
@@ -20,7 +20,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     out.print(f"[green]config OK[/]: {safe(cfg.path or 'built-in default')}")
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_row("database", safe(cfg.database))
+    table.add_row("database", safe(config.shown_database(cfg.database)))
     table.add_row("feeds", str(len(cfg.feeds)))
     for feed in cfg.feeds:
         state = "" if feed.enabled else " (disabled)"
@@ -44,7 +44,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_feeds(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         statuses = {status.name: status for status in store.feeds()}
     finally:
@@ -185,7 +185,7 @@ def _eval_feedback(cfg: config.Config) -> int:
     from bot.classify import load_taxonomy
     from bot.tuning import tune_for
 
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         verdicts = [v for v in store.verdicts() if v.tag]
         keys = {v.story_key for v in verdicts}
@@ -249,7 +249,7 @@ def _eval_copies(cfg: config.Config) -> int:
     """Agreement with the team on copies: of the copies folded, how many were split back out."""
     import json
 
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         folded, split = store.count_copies()
         verdicts = store.copy_verdicts()
@@ -283,12 +283,12 @@ def _eval_copies(cfg: config.Config) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    if not Path(cfg.database).exists():
+    if not is_postgres_url(cfg.database) and not Path(cfg.database).exists():
         raise StoreError(
             f"no database at {cfg.database}",
             hint="check --db or the config's `database`; nothing has been stored yet",
         )
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         target = store.backup(args.path)
         count = store.count_stories()

@@ -34,7 +34,9 @@ def load_config(args: argparse.Namespace) -> config.Config:
     """The config named by --config (or the default), with --db applied."""
     cfg = config.load(args.config or config.default_path())
     if getattr(args, "db", None):
-        cfg = replace(cfg, database=Path(args.db).expanduser().resolve())
+        cfg = replace(
+            cfg, database=config.database_target(args.db, lambda v: Path(v).expanduser().resolve())
+        )
     return cfg
 
 

@@ -12,7 +12,7 @@ from bot.cli.poll import report_outcome
 from bot.cli.search import print_hits
 from bot.pipeline import Outcome, Pipeline, Processed
 from bot.query import parse_query
-from bot.store import Store
+from bot.store import open_store
 from bot.watching import Watching
 
 # ---------------------------------------------------------------- demo
@@ -39,7 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             outcomes = _demo_poll(cfg)
         _demo_alerts(outcomes)
         _demo_watches(outcomes)
-        store = Store(database)
+        store = open_store(database)
         try:
             out.rule("search: /hubnews Yizhuang")
             print_hits("Yizhuang", store.search(parse_query("Yizhuang")), [])
@@ -64,7 +64,7 @@ DEMO_USER, DEMO_WATCH = "U0DEMO", "Yizhuang"  # the demo's one personal watch
 
 
 def _demo_poll(cfg: config.Config) -> list[Outcome]:
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     if not any(w.query == DEMO_WATCH for w in store.watches(DEMO_USER)):
         store.add_watch(DEMO_USER, DEMO_WATCH)  # as `/hubnews watch Yizhuang` would
     pipeline = Pipeline(cfg, store, report_known=True, watching=Watching(store))

@@ -15,7 +15,7 @@ from bot.cli.common import FAILED, OK, USAGE, err, load_config, out
 from bot.feeds_import import ImportReport, import_opml
 from bot.fetch import FetchState, fetch, make_client
 from bot.opml import MAX_BYTES, OpmlError, Outline, write_opml
-from bot.store import Store
+from bot.store import open_store
 
 
 def cmd_feeds_import(args: argparse.Namespace) -> int:
@@ -28,7 +28,7 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
         return _usage_error(
             OpmlError(f"cannot read {path} ({exc.strerror})", hint="check the path")
         )
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     client = make_client(cfg.limits)
     try:
         with _progress() as progress:
@@ -55,7 +55,7 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
 
 def cmd_feeds_export(args: argparse.Namespace) -> int:
     cfg = load_config(args)
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         stored = {status.name: status for status in store.feeds()}
     finally:

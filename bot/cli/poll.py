@@ -12,7 +12,8 @@ from bot import config
 from bot.cli.common import FAILED, OK, err, load_config, out, safe
 from bot.errors import ConfigError
 from bot.pipeline import Outcome, Pipeline, Processed
-from bot.store import Store
+from bot.store import StoreAPI, is_postgres_url, open_store
+from bot.store.sqlite.db import MEMORY
 
 # ---------------------------------------------------------------- poll
 
@@ -24,7 +25,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         raise ConfigError(
             "no feeds to poll", hint="add [[feeds]] to the config or pass --feed URL_OR_PATH"
         )
-    store = open_store(cfg.database, dry_run=args.dry_run)
+    store = poll_store(cfg.database, dry_run=args.dry_run)
     pipeline = Pipeline(cfg, store, dry_run=args.dry_run, report_known=True)
     failed = 0
     try:
@@ -37,15 +38,17 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return FAILED if failed else OK
 
 
-def open_store(database: Path, *, dry_run: bool) -> Store:
+def poll_store(database: Path | str, *, dry_run: bool) -> StoreAPI:
     """The store to poll into. A dry run never creates or changes a file: it reads an existing
     database read-only (to dedup against what it holds) or, when there is none, works in memory.
     """
     if not dry_run:
-        return Store(database)
+        return open_store(database)
+    if is_postgres_url(database):
+        return open_store(database, read_only=True)
     if not Path(database).exists():
-        return Store()
-    return Store(database, read_only=True)
+        return open_store(MEMORY)
+    return open_store(database, read_only=True)
 
 
 def _feeds(cfg: config.Config, given: list[str]) -> list[config.Feed]:

@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.cli.common import OK, err, load_config, out, safe
 from bot.query import parse_query
-from bot.store import Hit, Store
-from bot.store.search import MARK_END, MARK_START
+from bot.store import Hit, open_store
+from bot.store.sqlite.search import MARK_END, MARK_START
 
 # ---------------------------------------------------------------- search
 
@@ -19,7 +19,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     text = " ".join(args.query)
     query = parse_query(text)
-    store = Store(cfg.database)
+    store = open_store(cfg.database)
     try:
         hits = store.search(query, limit=max(1, args.limit))
         suggestions = [] if hits else [s for w in query.words if (s := store.suggest(w))]

@@ -18,14 +18,14 @@ from bot.fetch import make_client
 from bot.logs import redact
 from bot.slack import actions, commands, home, views
 from bot.slack.directory import Directory
-from bot.store import Store
+from bot.store import StoreAPI
 
 log = logging.getLogger(__name__)
 
 
 def build_app(
     config: Config,
-    store: Store,
+    store: StoreAPI,
     *,
     client: WebClient | None = None,
     taxonomy: Taxonomy | None = None,

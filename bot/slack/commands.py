@@ -38,7 +38,7 @@ from bot.parse import parse
 from bot.query import parse_query
 from bot.slack import copies, feedback, views, watches
 from bot.slack.directory import Directory
-from bot.store import Store
+from bot.store import StoreAPI
 from bot.urls import canonical_url, domain
 from bot.watch import Percolator, compile_watch
 
@@ -51,7 +51,7 @@ log = logging.getLogger("hubnews.slack")
 @dataclass
 class Context:
     config: Config
-    store: Store
+    store: StoreAPI
     taxonomy: Taxonomy
     http: httpx.Client  # for checking feeds added from Slack
     client: WebClient | None = None  # for users.info (admin check)

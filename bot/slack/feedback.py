@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import views
-from bot.store.feedback import NOT_RELEVANT, RELEVANT
+from bot.store.sqlite.feedback import NOT_RELEVANT, RELEVANT
 from bot.tuning import Policy, Tuned, tune_for
 
 if TYPE_CHECKING:  # commands imports this module for `/hubnews feedback`

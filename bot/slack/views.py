@@ -28,7 +28,7 @@ from bot.render import (
     text_el,
 )
 from bot.store import FeedStatus, Hit
-from bot.store.search import MARK_END, MARK_START
+from bot.store.sqlite.search import MARK_END, MARK_START
 from bot.story import Story
 
 PAGE = 5

@@ -24,7 +24,7 @@ from bot.config import parse_duration
 from bot.errors import QueryError
 from bot.slack import views
 from bot.store import Watch
-from bot.store.base import now_utc
+from bot.store.sqlite.base import now_utc
 
 if TYPE_CHECKING:
     from bot.slack.commands import Context

@@ -1,43 +1,42 @@
-"""The store: SQLite behind one class. SQL lives in this package and nowhere else.
+"""The store: every SQL statement of hubnews lives in this package and nowhere else.
 
-    Store
-    ├── StoriesMixin   stories, clusters, tags, full-text rows      (stories.py)
-    ├── SearchMixin    FTS5 search and suggestions                  (search.py)
-    ├── FeedsMixin     feeds and their fetch state                  (feeds.py)
-    ├── OutboxMixin    Slack messages to post and their fate        (outbox.py)
-    ├── RoutesMixin    routes added from Slack (/hubnews follow)    (routes.py)
-    ├── FeedbackMixin  votes from the Slack buttons                 (feedback.py)
-    ├── CopiesMixin    copies split back out ("Not a copy")         (copies.py)
-    └── WatchesMixin   watches, their hits, mutes and snoozes       (watches.py)
+    interface.py   the Protocols the rest of hubnews uses (StoreAPI and one per role)
+    sqlite/        SQLite, one file per database (the default; `Store` is this one)
+    postgres/      PostgreSQL, for several replicas on one database (docs: README "Scale out")
 
-`Store(":memory:")` is a throwaway database for tests; `Store(path)` opens (creating and
-migrating) a file in WAL mode.
+`open_store(target)` opens the right one: a `postgresql://…` URL gives the PostgreSQL store,
+anything else is a SQLite file path (":memory:" for a throwaway database).
 """
 
 from __future__ import annotations
 
-from bot.store.base import StoreBase
-from bot.store.copies import CopiesMixin, CopyVerdict
-from bot.store.feedback import FeedbackMixin, Verdict
-from bot.store.feeds import FeedsMixin, FeedStatus
-from bot.store.outbox import OutboxMixin
-from bot.store.routes import RoutesMixin
-from bot.store.search import Hit, SearchMixin
-from bot.store.stories import StoriesMixin
-from bot.store.watches import Mute, Watch, WatchesMixin
+from pathlib import Path
 
-__all__ = ["CopyVerdict", "FeedStatus", "Hit", "Mute", "Store", "Verdict", "Watch"]
+from bot.config import is_postgres_url
+from bot.store.interface import StoreAPI
+from bot.store.sqlite import CopyVerdict, FeedStatus, Hit, Mute, SqliteStore, Verdict, Watch
+
+Store = SqliteStore  # `from bot.store import Store`: the SQLite store, as before
+
+__all__ = [
+    "CopyVerdict",
+    "FeedStatus",
+    "Hit",
+    "Mute",
+    "SqliteStore",
+    "Store",
+    "StoreAPI",
+    "Verdict",
+    "Watch",
+    "is_postgres_url",
+    "open_store",
+]
 
 
-class Store(
-    StoriesMixin,
-    SearchMixin,
-    FeedsMixin,
-    OutboxMixin,
-    RoutesMixin,
-    FeedbackMixin,
-    CopiesMixin,
-    WatchesMixin,
-    StoreBase,
-):
-    pass
+def open_store(target: str | Path, *, read_only: bool = False) -> StoreAPI:
+    """The store at `target`: a PostgreSQL URL or a SQLite path (created and migrated)."""
+    if is_postgres_url(target):
+        from bot.store.postgres import PostgresStore  # psycopg is loaded only when used
+
+        return PostgresStore(str(target), read_only=read_only)
+    return SqliteStore(target, read_only=read_only)

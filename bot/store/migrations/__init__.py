@@ -1,1 +1,1 @@
-"""Numbered SQL migrations, applied in order by bot.store.db.migrate."""
+"""Numbered SQL migrations, applied in order by bot.store.sqlite.db.migrate."""

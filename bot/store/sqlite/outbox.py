@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.route import ALERT, REALTIME, SUMMARY, THREAD, Delivery
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
 
 PENDING, POSTING, POSTED, FAILED, HELD = "pending", "posting", "posted", "failed", "held"
 THREAD_CAP = 20  # thread replies per story and channel
@@ -79,14 +79,15 @@ def _row(row: sqlite3.Row) -> OutboxRow:
 
 
 _INSERT = """
-INSERT OR IGNORE INTO outbox (channel, story_key, kind, thread_key, mode, state,
-                              next_attempt_at, created_at, text)
+INSERT INTO outbox (channel, story_key, kind, thread_key, mode, state,
+                    next_attempt_at, created_at, text)
 SELECT :channel, :story_key, :kind, :thread_key, :mode, 'pending', :now, :now, :text
 WHERE :kind IN ('alert', 'summary')
    OR (EXISTS (SELECT 1 FROM outbox WHERE story_key = :thread_key AND channel = :channel
                AND kind = 'alert')
        AND (SELECT COUNT(*) FROM outbox WHERE thread_key = :thread_key AND channel = :channel
             AND kind = 'thread') < :cap)
+ON CONFLICT DO NOTHING
 """
 
 _DUE = """

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import StoreError
-from bot.store.db import MEMORY, connect, describe
+from bot.store.sqlite.db import MEMORY, connect, describe
 
 log = logging.getLogger(__name__)
+PROBE_BUSY = 0.2  # seconds ping's own connection waits for SQLite's write lock
 _STAMP = re.compile(r"^(\d{1,4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$")
 
 
@@ -50,6 +51,8 @@ def now_utc() -> datetime:
 class StoreBase:
     """One SQLite connection guarded by a lock (the scheduler and Slack threads share it)."""
 
+    backend = "sqlite"
+
     def __init__(self, path: str | Path = MEMORY, *, read_only: bool = False) -> None:
         self.path = str(path)
         self._db = connect(self.path, read_only=read_only)
@@ -75,6 +78,28 @@ class StoreBase:
         finally:
             copy.close()
         return destination
+
+    def ping(self) -> str:
+        """ "ok" when the database answers and a writer could start now, "busy" when another
+        process holds the write lock past PROBE_BUSY, "error" otherwise; never raises."""
+        try:
+            self.queue_length()  # type: ignore[attr-defined]  # the own connection reads
+            if self.path == MEMORY:
+                with self.transaction():
+                    return "ok"
+            uri = Path(self.path).expanduser().resolve().as_uri() + "?mode=rw"
+            conn = sqlite3.connect(uri, uri=True, timeout=PROBE_BUSY, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+            finally:
+                conn.close()
+        except (sqlite3.Error, StoreError) as exc:
+            text = str(exc).lower()
+            return "busy" if "locked" in text or "busy" in text else "error"
+        except Exception:  # a closed store raises ProgrammingError's kin; report, never raise
+            return "error"
+        return "ok"
 
     def close(self) -> None:
         with self._lock:

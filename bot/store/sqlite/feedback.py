@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
 from bot.tuning import TuningVote
 
 RELEVANT, NOT_RELEVANT = "relevant", "not_relevant"
@@ -53,24 +53,28 @@ class FeedbackMixin(StoreBase):
         at, where = utc_text(now_utc()), channel or ""
         with self.transaction() as db:
             row = db.execute(
-                "SELECT verdict FROM votes WHERE story_key = ? AND channel = ? AND user = ?",
+                'SELECT verdict FROM votes WHERE story_key = ? AND channel = ? AND "user" = ?',
                 (story_key, where, user),
             ).fetchone()
             if row is not None and row["verdict"] == verdict:
                 db.execute(
-                    "DELETE FROM votes WHERE story_key = ? AND channel = ? AND user = ?",
+                    'DELETE FROM votes WHERE story_key = ? AND channel = ? AND "user" = ?',
                     (story_key, where, user),
                 )
                 now: str | None = None
             else:
+                db.execute(  # a changed vote is a new row (a new id: it counts after a reset)
+                    'DELETE FROM votes WHERE story_key = ? AND channel = ? AND "user" = ?',
+                    (story_key, where, user),
+                )
                 db.execute(
-                    "INSERT OR REPLACE INTO votes (story_key, channel, user, verdict, at) "
+                    'INSERT INTO votes (story_key, channel, "user", verdict, at) '
                     "VALUES (?, ?, ?, ?, ?)",
                     (story_key, where, user, verdict, at),
                 )
                 now = verdict
             db.executemany(  # the append-only log of clicks
-                "INSERT INTO feedback (story_key, tag, verdict, user, channel, at) "
+                'INSERT INTO feedback (story_key, tag, verdict, "user", channel, at) '
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(story_key, tag, verdict, user, channel, at) for tag in (tags or (None,))],
             )
@@ -88,7 +92,7 @@ class FeedbackMixin(StoreBase):
     ) -> None:
         """Set `user`'s vote (never takes it back; for imports and tests)."""
         current = self._one(
-            "SELECT verdict FROM votes WHERE story_key = ? AND channel = ? AND user = ?",
+            'SELECT verdict FROM votes WHERE story_key = ? AND channel = ? AND "user" = ?',
             (story_key, channel or "", user),
         )
         if current is None or current["verdict"] != verdict:
@@ -96,7 +100,8 @@ class FeedbackMixin(StoreBase):
 
     def vote_counts(self, story_key: str, channel: str | None) -> tuple[int, int]:
         row = self._one(
-            "SELECT SUM(verdict = 'relevant') AS up, SUM(verdict = 'not_relevant') AS down "
+            "SELECT SUM(CASE WHEN verdict = 'relevant' THEN 1 ELSE 0 END) AS up, "
+            "SUM(CASE WHEN verdict = 'not_relevant' THEN 1 ELSE 0 END) AS down "
             "FROM votes WHERE story_key = ? AND channel = ?",
             (story_key, channel or ""),
         )
@@ -105,7 +110,7 @@ class FeedbackMixin(StoreBase):
     def verdicts(self) -> list[Verdict]:
         """Every current vote, once per tag the story carries (untagged: tag None)."""
         rows = self._rows(
-            "SELECT v.story_key, v.channel, v.user, v.verdict, v.at, t.tag FROM votes v "
+            'SELECT v.story_key, v.channel, v."user", v.verdict, v.at, t.tag FROM votes v '
             "LEFT JOIN stories s ON s.key = v.story_key "
             "LEFT JOIN story_tags t ON t.story_id = s.id ORDER BY v.at, v.story_key, t.tag"
         )
@@ -125,12 +130,13 @@ class FeedbackMixin(StoreBase):
         """Per channel, story and tag: the votes since the channel's last reset."""
         rows = self._rows(
             "SELECT v.channel, t.tag, t.score, v.story_key, "
-            "SUM(v.verdict = 'relevant') AS up, SUM(v.verdict = 'not_relevant') AS down "
+            "SUM(CASE WHEN v.verdict = 'relevant' THEN 1 ELSE 0 END) AS up, "
+            "SUM(CASE WHEN v.verdict = 'not_relevant' THEN 1 ELSE 0 END) AS down "
             "FROM votes v JOIN stories s ON s.key = v.story_key "
             "JOIN story_tags t ON t.story_id = s.id "
             "LEFT JOIN tuning_resets r ON r.channel = v.channel "
             "WHERE v.channel != '' AND (r.last_vote IS NULL OR v.id > r.last_vote) "
-            "GROUP BY v.channel, t.tag, v.story_key ORDER BY v.channel, t.tag, t.score"
+            "GROUP BY v.channel, t.tag, v.story_key, t.score ORDER BY v.channel, t.tag, t.score"
         )
         return [
             TuningVote(
@@ -150,8 +156,9 @@ class FeedbackMixin(StoreBase):
             ).fetchone()[0]
             last = db.execute("SELECT COALESCE(MAX(id), 0) FROM votes").fetchone()[0]
             db.execute(
-                "INSERT OR REPLACE INTO tuning_resets (channel, last_vote, at, by_user) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO tuning_resets (channel, last_vote, at, by_user) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (channel) DO UPDATE SET last_vote = excluded.last_vote, "
+                "at = excluded.at, by_user = excluded.by_user",
                 (channel, last, at, user),
             )
         return int(counted)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ class FeedsMixin(StoreBase):
     def set_enabled(self, name: str, enabled: bool, reason: str | None = None) -> bool:
         cursor = self._write(
             "UPDATE feeds SET enabled = ?, disabled_reason = ?, consecutive_failures = "
-            "CASE WHEN ? THEN 0 ELSE consecutive_failures END WHERE name = ?",
+            "CASE WHEN ? = 1 THEN 0 ELSE consecutive_failures END WHERE name = ?",
             (int(enabled), None if enabled else reason, int(enabled), name),
         )
         return cursor.rowcount > 0

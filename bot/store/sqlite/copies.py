@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
-from bot.store.stories import story_from_row
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.stories import story_from_row
 from bot.story import Story
 
 
@@ -29,7 +29,7 @@ class CopiesMixin(StoreBase):
             if row is None or not row["duplicate_of"]:
                 return None
             db.execute(
-                "INSERT INTO copy_verdicts (story_key, original_key, verdict, user, match, at) "
+                'INSERT INTO copy_verdicts (story_key, original_key, verdict, "user", match, at) '
                 "VALUES (?, ?, 'not_copy', ?, ?, ?)",
                 (key, row["duplicate_of"], user, row["match"], utc_text(now_utc())),
             )

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.base import StoreBase, from_utc_text, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +54,9 @@ class WatchesMixin(StoreBase):
         with self.transaction() as db:
             watch_id = db.execute(
                 "INSERT INTO watches (owner, channel, query, dm_on_channel_hits, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (owner, channel, query, int(dm_on_channel_hits), utc_text(now_utc())),
-            ).lastrowid
+            ).fetchone()["id"]
             db.execute("UPDATE watch_version SET n = n + 1")
             row = db.execute("SELECT * FROM watches WHERE id = ?", (watch_id,)).fetchone()
         return _watch(row)
@@ -104,8 +104,8 @@ class WatchesMixin(StoreBase):
         at = utc_text(now_utc())
         with self.transaction() as db:
             added = db.execute(
-                "INSERT OR IGNORE INTO watch_hits (watch_id, cluster_key, story_key, delivered, "
-                "at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO watch_hits (watch_id, cluster_key, story_key, delivered, at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (watch_id, cluster_key, story_key, int(delivered), at),
             ).rowcount
             if added:
@@ -139,14 +139,16 @@ class WatchesMixin(StoreBase):
 
     def mute(self, user: str, kind: str, value: str, until: datetime | None) -> None:
         self._write(
-            "INSERT OR REPLACE INTO mutes (user, kind, value, until, at) VALUES (?, ?, ?, ?, ?)",
+            'INSERT INTO mutes ("user", kind, value, until, at) VALUES (?, ?, ?, ?, ?) '
+            'ON CONFLICT ("user", kind, value) DO UPDATE SET until = excluded.until, '
+            "at = excluded.at",
             (user, kind, value.lower(), utc_text(until), utc_text(now_utc())),
         )
 
     def unmute(self, user: str, kind: str, value: str) -> bool:
         return (
             self._write(
-                "DELETE FROM mutes WHERE user = ? AND kind = ? AND value = ?",
+                'DELETE FROM mutes WHERE "user" = ? AND kind = ? AND value = ?',
                 (user, kind, value.lower()),
             ).rowcount
             > 0
@@ -155,7 +157,7 @@ class WatchesMixin(StoreBase):
     def mutes(self, user: str, now: datetime | None = None) -> list[Mute]:
         """The user's mutes in force at `now`."""
         rows = self._rows(
-            "SELECT * FROM mutes WHERE user = ? AND (until IS NULL OR until > ?) "
+            'SELECT * FROM mutes WHERE "user" = ? AND (until IS NULL OR until > ?) '
             "ORDER BY kind, value",
             (user, utc_text(now or now_utc())),
         )
@@ -165,7 +167,9 @@ class WatchesMixin(StoreBase):
 
     def snooze(self, channel: str, until: datetime, user: str | None) -> None:
         self._write(
-            "INSERT OR REPLACE INTO snoozes (channel, until, by_user, at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO snoozes (channel, until, by_user, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (channel) DO UPDATE SET until = excluded.until, "
+            "by_user = excluded.by_user, at = excluded.at",
             (channel, utc_text(until), user, utc_text(now_utc())),
         )
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 
 from bot.config import Route
-from bot.store.base import StoreBase, now_utc, utc_text
+from bot.store.sqlite.base import StoreBase, now_utc, utc_text
 
 
 class RoutesMixin(StoreBase):
     def add_route(self, channel: str, tags: tuple[str, ...], added_by: str | None) -> bool:
         """True when the route is new (the same channel and tags twice is one route)."""
         cursor = self._write(
-            "INSERT OR IGNORE INTO routes (channel, tags, added_by, created_at) VALUES (?,?,?,?)",
+            "INSERT INTO routes (channel, tags, added_by, created_at) VALUES (?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
             (channel, json.dumps(sorted(tags)), added_by, utc_text(now_utc())),
         )
         return cursor.rowcount > 0

@@ -25,8 +25,8 @@ from rapidfuzz import fuzz, process
 
 from bot.aliases import bundled_aliases, expand_query
 from bot.query import Query
-from bot.store.base import StoreBase, utc_text
-from bot.store.stories import _CJK_RUN, cjk_bigrams, facet, story_from_row
+from bot.store.sqlite.base import StoreBase, utc_text
+from bot.store.sqlite.stories import _CJK_RUN, cjk_bigrams, facet, story_from_row
 from bot.story import Story
 
 MARK_START, MARK_END = "\x02", "\x03"  # around matched words in snippets; renderers style them

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations for PostgreSQL, applied in order by bot.store.postgres.db.migrate."""

@@ -1,0 +1,149 @@
+"""What only the PostgreSQL store does: open by URL (config, --db, HUBNEWS_DB), migrate once,
+classify errors by SQLSTATE, keep user text out of SQL. Behaviour shared with SQLite is tested
+on both backends in test_store.py, test_store_feedback.py, test_watching.py, test_deliver.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.errors import StoreError
+from bot.query import parse_query
+from bot.store import open_store
+from bot.store.postgres import PostgresStore
+from bot.store.postgres.base import pg_sql
+from bot.store.postgres.db import connect_raw, migrate, migrations, redact, schema_version
+from bot.story import Source, Story
+
+
+def story(key: str, title: str, body: str) -> Story:
+    return Story(
+        key=key,
+        url=f"https://x.example/{key}",
+        title=title,
+        source=Source("feed", "Feed", "x.example"),
+        published=datetime(2026, 11, 30, tzinfo=UTC),
+        description=body,
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT * FROM t WHERE a = ? AND b = ?", "SELECT * FROM t WHERE a = %s AND b = %s"),
+        ("WHERE a = :name AND b::text = :b2", "WHERE a = %(name)s AND b::text = %(b2)s"),
+        ("WHERE a LIKE '%?:x' AND b = ?", "WHERE a LIKE '%%?:x' AND b = %s"),
+        ("SELECT 100 % 7", "SELECT 100 %% 7"),
+    ],
+)
+def test_placeholders_are_rewritten_outside_string_literals(sql: str, expected: str) -> None:
+    assert pg_sql(sql) == expected
+
+
+def test_open_store_opens_postgresql_for_a_url(pg_server) -> None:
+    store = open_store(pg_server.database())
+    try:
+        assert isinstance(store, PostgresStore) and store.backend == "postgres"
+        assert store.ping() == "ok"
+        store.save(story("k1", "Yizhuang AI hub", "Beijing tech park"))
+        assert store.count_stories() == 1
+    finally:
+        store.close()
+    assert store.ping() == "error"  # closed: reported, never raised
+
+
+def test_migrations_run_once_even_when_replicas_start_together(pg_server) -> None:
+    url = pg_server.empty_database()
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            with connect_raw(url) as conn:
+                migrate(conn)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with connect_raw(url) as conn:
+        assert schema_version(conn) == len(migrations())
+        count = conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()
+        assert count is not None and count[0] == len(migrations())
+
+
+def test_a_missing_database_is_a_store_error_with_the_next_step(pg_server) -> None:
+    url = pg_server.url_of("no_such_database")
+    with pytest.raises(StoreError) as caught:
+        PostgresStore(url)
+    assert "createdb" in caught.value.hint
+
+
+def test_an_unreachable_server_is_a_store_error_with_the_next_step() -> None:
+    with pytest.raises(StoreError) as caught:
+        PostgresStore("postgresql://nobody:secret@127.0.0.1:1/none")
+    assert "check the URL" in caught.value.hint
+    assert "secret" not in str(caught.value)
+
+
+def test_passwords_never_reach_messages() -> None:
+    assert redact("postgresql://u:pw@h:5/db") == "postgresql://u:***@h:5/db"
+    assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_read_only_refuses_an_unmigrated_database(pg_server) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(pg_server.empty_database(), read_only=True)
+    assert "--dry-run" in caught.value.hint
+
+
+def test_a_read_only_store_cannot_write(pg_server) -> None:
+    url = pg_server.database()
+    open_store(url).close()
+    reader = open_store(url, read_only=True)
+    try:
+        with pytest.raises(StoreError) as caught:
+            reader.save(story("k", "t", "b"))
+        assert "25006" in str(caught.value) and "read-only" in caught.value.hint
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["'; DROP TABLE stories; --", "a & b | !c", "x:* <-> y", "a\\b ''", "%s %(x)s", ":name ?"],
+)
+def test_user_text_is_never_sql_or_tsquery_syntax(pg_server, text: str) -> None:
+    store = PostgresStore(pg_server.database())
+    try:
+        store.save(story("k", f"About {text} and more", "body"))
+        store.search(parse_query(text))  # never raises
+        assert store.count_stories() == 1  # nothing dropped
+    finally:
+        store.close()
+
+
+def test_cli_search_takes_a_postgresql_url_by_db_and_by_environment(
+    pg_server, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = pg_server.database()
+    store = open_store(url)
+    store.save(story("k1", "Yizhuang becomes an AI hub", "Beijing tech park pledges"))
+    store.save(story("k2", "Weather report", "Sunny, with Yizhuang mentioned in passing"))
+    store.close()
+    config_file = tmp_path / "c.toml"
+    config_file.write_text("")
+    assert main(["search", "--config", str(config_file), "--db", url, "--json", "Yizhuang"]) == 0
+    keys = [json.loads(line)["key"] for line in capsys.readouterr().out.splitlines()]
+    assert keys == ["k1", "k2"]  # the title match first
+    monkeypatch.setenv("HUBNEWS_DB", url)
+    assert main(["search", "--config", str(config_file), "--json", "weather"]) == 0
+    assert [json.loads(x)["key"] for x in capsys.readouterr().out.splitlines()] == ["k2"]
