@@ -40,7 +40,7 @@ from bot.dedup import Deduper, stored_texts
 from bot.errors import FeedError, StoreError
 from bot.fetch import Fetched, FetchState, fetch, make_client
 from bot.parse import Parsed, parse
-from bot.route import ALERT, REALTIME, SUMMARY, Delivery, route
+from bot.route import ALERT, REALTIME, SUMMARY, Delivery, resolved_names, route
 from bot.store import StoreAPI
 from bot.story import Story
 from bot.summarize import summarize
@@ -231,8 +231,7 @@ class Pipeline:
             self.config.feedback,
         )
         # votes carry the channel id Slack sends; a route may name its channel "#name"
-        for name in {r.channel for r in self.routes if r.channel.startswith("#")}:
-            channel_id = self.store.channel_id(name)
+        for name, channel_id in resolved_names(self.routes, self.store.channel_id).items():
             for (channel, tag), entry in list(tuned.items()):
                 if channel == channel_id:
                     tuned[(name, tag)] = entry

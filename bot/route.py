@@ -23,7 +23,7 @@ over `digest`. Deliveries come out in the order of the routes in the config.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -71,6 +71,19 @@ def route(story: Story, routes: Sequence[Route], tuned: Thresholds = NO_TUNING) 
         if earlier is None or (earlier.mode != REALTIME and delivery.mode == REALTIME):
             found[rule.channel] = delivery
     return list(found.values())
+
+
+def known_id(channel: str, lookup: Callable[[str], str | None]) -> str:
+    """The channel id for a route's channel: ids as they are, a `#name` through `lookup` (the
+    store's resolved names), or the name itself while it is unresolved."""
+    return (lookup(channel) or channel) if channel.startswith("#") else channel
+
+
+def resolved_names(routes: Sequence[Route], lookup: Callable[[str], str | None]) -> dict[str, str]:
+    """`#name` -> channel id for the routes' names resolved so far (Slack sends ids; votes,
+    snoozes and memberships are kept by id)."""
+    names = {route.channel for route in routes if route.channel.startswith("#")}
+    return {name: channel_id for name in names if (channel_id := lookup(name))}
 
 
 def channels_for(story: Story, routes: Sequence[Route], tuned: Thresholds = NO_TUNING) -> list[str]:

@@ -31,7 +31,7 @@ from bot.errors import HubnewsError
 from bot.health import Health, metrics
 from bot.poller import kv
 from bot.render import fallback
-from bot.route import REALTIME
+from bot.route import REALTIME, known_id, resolved_names
 from bot.slack.directory import Directory
 from bot.store import StoreAPI
 from bot.store.interface import OutboxStore
@@ -66,8 +66,8 @@ def outbox_view(store: StoreAPI, routes: tuple[Route, ...], now: datetime) -> Ou
 
 def _with_names(store: StoreAPI, routes: tuple[Route, ...], ids: frozenset[str]) -> frozenset[str]:
     """Snoozes are kept by channel id (what Slack sends); a route may write "#name"."""
-    names = {r.channel for r in routes if r.channel.startswith("#")}
-    return ids | {name for name in names if store.channel_id(name) in ids}
+    names = resolved_names(routes, store.channel_id)
+    return ids | {name for name, channel_id in names.items() if channel_id in ids}
 
 
 def ended_snoozes(store: StoreAPI, routes: tuple[Route, ...], now: datetime) -> frozenset[str]:
@@ -81,7 +81,7 @@ def clear_snoozes(store: StoreAPI, ended: frozenset[str], now: datetime) -> None
     if not ended:
         return
     waiting = {row.channel for row in store.due(now, 1000)}
-    waiting |= {store.channel_id(c) or c for c in waiting if c.startswith("#")}
+    waiting |= {known_id(channel, store.channel_id) for channel in waiting}
     for channel in ended - waiting:
         if not channel.startswith("#"):
             store.unsnooze(channel)

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from bot.errors import QueryError
 from bot.query import Query
-from bot.route import ALERT, Delivery
+from bot.route import ALERT, Delivery, known_id
 from bot.store import StoreAPI, Watch
 from bot.story import Story
 from bot.watch import Percolator, compile_watch
@@ -119,10 +119,8 @@ class Watching:
                 return False
         if watch.dm_on_channel_hits or not alerted or self.members is None:
             return True
-        for channel in alerted:
-            if channel.startswith("#"):  # a route's "#name": members are asked by id
-                channel = self.store.channel_id(channel) or channel
-            members = self.members(channel)
+        for channel in alerted:  # a route's "#name": members are asked by id
+            members = self.members(known_id(channel, self.store.channel_id))
             if members is not None and watch.owner in members:
                 return False
         return True

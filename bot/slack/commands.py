@@ -27,6 +27,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.channels import ChannelDirectory
 from bot.classify import Taxonomy
 from bot.config import Config, Feed
 from bot.errors import HubnewsError, QueryError
@@ -36,6 +37,7 @@ from bot.health import metrics
 from bot.opml import read_opml
 from bot.parse import parse
 from bot.query import parse_query
+from bot.route import known_id
 from bot.slack import copies, feedback, views, watches
 from bot.slack.directory import Directory
 from bot.store import StoreAPI
@@ -133,7 +135,7 @@ def _watches(ctx: Context, verb: str, rest: list[str], user: str, channel: str) 
             " ".join(rest),
             user,
             lambda text: validate_watch(ctx, text),
-            lambda ref: ctx.directory.channel_id(ref) if ctx.directory else None,
+            ChannelDirectory(ctx.client, ctx.store) if ctx.client else lambda _ref: None,
             lambda c: ctx.directory.members(c) if ctx.directory else None,
         )
     if verb == "watches":
@@ -145,8 +147,7 @@ def _watches(ctx: Context, verb: str, rest: list[str], user: str, channel: str) 
     if verb == "mutes":
         return watches.mutes(ctx, user)
     members_may = any(
-        route.snooze == "members"
-        and channel in (route.channel, ctx.store.channel_id(route.channel))
+        route.snooze == "members" and channel == known_id(route.channel, ctx.store.channel_id)
         for route in ctx.config.routes
     )
     return watches.snooze(ctx, rest, channel, user, members_may or is_admin(ctx, user))

@@ -1,6 +1,7 @@
-"""Who and what is in the workspace, asked of Slack and cached briefly: channel names to ids,
-channel members, a user's DM channel. Used for watches (channel watches, "already seen in a
-channel you are in") and DMs; every answer degrades to "unknown" (None) when Slack refuses."""
+"""Who is in the workspace, asked of Slack and cached briefly: channel members and a user's
+DM channel, for watches (channel watches, "already seen in a channel you are in") and their DMs.
+Channel names to ids are `bot.channels.ChannelDirectory`'s (kept in the store). Every answer
+degrades to "unknown" (None) when Slack refuses."""
 
 from __future__ import annotations
 
@@ -56,35 +57,6 @@ class Directory:
 
         value = self._cached("members", channel, fetch)
         return value if isinstance(value, set) else None
-
-    def channel_id(self, reference: str) -> str | None:
-        """`<#C123|name>`, `C123` or `#name` -> the channel id (None: not visible to the bot)."""
-        reference = reference.strip()
-        if reference.startswith("<#"):
-            return reference[2:].split("|", 1)[0].rstrip(">")
-        if not reference.startswith("#"):
-            return reference or None
-        name = reference[1:].lower()
-
-        def fetch() -> dict[str, str]:
-            names: dict[str, str] = {}
-            cursor = None
-            for _ in range(MAX_PAGES):
-                page = self.client.conversations_list(
-                    limit=200,
-                    cursor=cursor,
-                    exclude_archived=True,
-                    types="public_channel,private_channel",
-                )
-                for channel in page.get("channels") or []:
-                    names[str(channel.get("name", "")).lower()] = channel["id"]
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
-            return names
-
-        value = self._cached("channels", "", fetch)
-        return value.get(name) if isinstance(value, dict) else None
 
     def dm_channel(self, user: str) -> str | None:
         """The bot's DM channel with `user` (conversations.open, scope im:write)."""

@@ -20,6 +20,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.route import known_id
 from bot.slack import views
 from bot.store.sqlite.feedback import NOT_RELEVANT, RELEVANT
 from bot.tuning import Policy, Tuned, tune_for
@@ -118,9 +119,7 @@ def why_lines(ctx: Context, tags: Sequence[str], channels: list[str]) -> list[st
     """For `/hubnews why`: each channel's tuned thresholds for the story's tags."""
     tuned = thresholds(ctx)
     lines = []
-    for channel in channels:
-        if channel.startswith("#"):  # a route's #name: its votes are under the channel id
-            channel = ctx.store.channel_id(channel) or channel
+    for channel in (known_id(c, ctx.store.channel_id) for c in channels):  # votes are by id
         for tag in tags:
             entry = tuned.get((channel, tag))
             if entry is not None:
