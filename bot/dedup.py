@@ -71,6 +71,8 @@ assert SAMPLE_MOD % PROBE_MOD == 0
 BUDGET = 4096  # postings read per check
 _SALT_TITLE = np.uint32(0x5BD1E995)
 VERIFY_FROM = 0.45  # sampled containment from which a candidate is verified on full text
+FACT_NAMES = 5  # a candidate sharing FACT_SHARE of the new text's names (at least this many)
+FACT_SHARE = 0.7  # ... and of its numbers is verified too
 MAX_VERIFY = 2  # candidates verified on full text per check, best-ranked first
 PREPARED = 64  # sentence-split texts kept for re-verification (a popular original, a new story)
 RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
@@ -90,6 +92,16 @@ def _top(counts: np.ndarray, k: int) -> np.ndarray:
     rank = (int(counts.max()) - counts.astype(np.int64)) * len(counts) + np.arange(len(counts))
     best = np.argpartition(rank, k)[:k]
     return best[np.argsort(rank[best])]
+
+
+def _same_facts(q: Features, c: Features) -> bool:
+    """Most of the new text's names (at least FACT_NAMES of them) and numbers are the earlier
+    story's: worth verifying on full text even when few phrases are shared (a rewording)."""
+    if len(q.names) < FACT_NAMES:
+        return False
+    names = len(set(q.names.tolist()).intersection(c.names.tolist()))
+    numbers = len(set(q.numbers.tolist()).intersection(c.numbers.tolist()))
+    return names >= FACT_SHARE * len(q.names) and numbers >= FACT_SHARE * len(q.numbers)
 
 
 def _posted(f: Features) -> int:
@@ -280,11 +292,11 @@ class Deduper:
         mine: Text | None = None
         verified = 0
         for sid, hits in zip(uniq[order].tolist(), counts[order].tolist(), strict=True):
-            if hits < least:
-                break
             blob, key = self._blobs[sid], self._keys[sid]
             assert blob is not None and key is not None
             theirs = unpack(blob)
+            if hits < least and not (f.has_body and _same_facts(f, theirs)):
+                continue  # one shared key is a shared phrase unless the facts agree
             ok, scores, reason = judge(f, theirs, self.thresholds)
             rank = scores.get("containment", scores.get("title", 0.0))
             kind = "near"
@@ -301,6 +313,7 @@ class Deduper:
                     or hits >= max(2, sampled // 2)  # most of a short new text is there
                     or (hits >= 3 and hits >= _posted(theirs) // 2)  # most of a short earlier
                     # text is here
+                    or _same_facts(f, theirs)  # a rewording keeps the names and numbers
                 )
             ):
                 verified += 1

@@ -604,3 +604,88 @@ def test_candidates_are_taken_by_count_then_in_id_order(counts: list[int]) -> No
     array = np.array(counts, np.int64)
     expected = np.argsort(-array, kind="stable")[:MAX_CANDIDATES]
     assert _top(array, MAX_CANDIDATES).tolist() == expected.tolist()
+
+
+# ------------------------------------------------------------------ rewordings (authored)
+
+_ORIGINAL = (
+    "Dutch regulator fines Vantor Systems over chip exports",
+    [
+        "The Dutch trade regulator fined Vantor Systems 12 million euros on Tuesday for "
+        "shipping lithography parts to Huawei without a licence.",
+        "Vantor, based in Eindhoven, sold the parts between March and October last year, "
+        "the regulator said in a statement.",
+        "Minister Karin Vos told parliament in The Hague that the case showed why export "
+        "rules needed stronger enforcement.",
+        "The company said it would appeal and that it had reported the shipments itself.",
+        "Huawei did not reply to a request for comment from Reuters.",
+        "Shares in Vantor fell sharply in Amsterdam after the announcement.",
+    ],
+)
+_REWORDED = (
+    "Vantor Systems hit with fine for sending chip parts to Huawei",
+    [
+        "Vantor Systems must pay 12 million euros after the Dutch trade watchdog found on "
+        "Tuesday that it sent lithography components to Huawei with no licence.",
+        "Eindhoven firm Vantor sold those components from March until October last year, "
+        "according to the watchdog's statement.",
+        "Speaking to parliament in The Hague, Minister Karin Vos argued the affair proved "
+        "export rules needed tougher policing.",
+        "Vantor plans an appeal and says it reported the shipments on its own.",
+        "Reuters asked Huawei for comment but got no answer.",
+        "In Amsterdam, Vantor stock dropped steeply once the news broke.",
+    ],
+)
+
+
+def test_rewording_in_the_same_order_folds_and_says_so() -> None:
+    """Each sentence reworded in place, the same names and numbers: a copy, although few
+    word 4-grams are shared (the index alone misses it; the shared facts get it verified)."""
+    match = verdict(doc_story("first", _ORIGINAL), doc_story("spun", _REWORDED))
+    assert match is not None and match.original_key == "first"
+    assert "rewording in the same order" in match.reason
+    assert "6 of its 6 sentences" in match.reason
+
+
+def test_rewording_under_a_new_lead_is_new_news() -> None:
+    """The same background reworded under a new first sentence: a follow-up."""
+    title, paras = _REWORDED
+    lead = (
+        "A court in Rotterdam on Friday suspended the fine while judges examine whether "
+        "the regulator followed its own procedure."
+    )
+    first = doc_story("first", _ORIGINAL)
+    assert verdict(first, doc_story("next", (title, [lead, *paras[1:]]))) is None
+    assert verdict(first, doc_story("next", (title, [lead, *paras]))) is None
+
+
+def test_rewording_with_a_new_number_is_new_news() -> None:
+    title, paras = _REWORDED
+    changed = [paras[0].replace("12 million", "15 million"), *paras[1:]]
+    assert verdict(doc_story("first", _ORIGINAL), doc_story("next", (title, changed))) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "proper"),
+    [
+        (
+            "Die Bundesregierung will die Ausfuhr von Chemikalien nach China nicht verbieten. "
+            "Ein Sprecher sagte am Freitag, das Kanzleramt verfolge keine Pläne für ein "
+            "Exportverbot. Die Unternehmen der Branche begrüßten die Klarstellung.",
+            False,
+        ),
+        (
+            "England will face Samoa, France, Italy, Georgia and Chinese Taipei in Hong Kong. "
+            "New Zealand and Fiji are in Pool A with Scotland, Ireland and Kenya.",
+            True,
+        ),
+    ],
+)
+def test_capitals_count_as_names_except_in_german(text: str, proper: bool) -> None:
+    """German capitalises every noun: its capitals are not names, so a reworded German copy
+    does not 'swap' dozens of names; an English text dense with names keeps them."""
+    from bot.dedup_verify import prepare
+
+    prepared = prepare("", text)
+    assert prepared.proper is proper
+    assert bool(prepared.names) is proper
