@@ -45,6 +45,7 @@ from bot.store.sqlite.base import now_utc
 from bot.watching import Watching
 
 log = logging.getLogger("hubnews.service")
+SIGNAL_CHECK = 0.25  # seconds between the main thread's looks at pending signals
 GRACE = 5.0  # seconds jobs in flight get at shutdown (+1 s after closing: under 10 s)
 AUTH_EVERY = 300.0
 TERMINAL, HTTP, SOCKET = "terminal", "http", "socket"
@@ -176,7 +177,10 @@ class _Service:
             threading.Thread(
                 target=self._watch_auth, args=(client, health, stop), daemon=True
             ).start()
-        stop.wait()
+        # Timed waits: a signal taken by a worker thread runs its handler only when the main
+        # thread next runs bytecode, which an untimed wait never lets it do.
+        while not stop.wait(SIGNAL_CHECK):
+            pass
         log.info(kv(event="stopping", reason="signal or stop event"))
         finished = scheduler.shutdown(GRACE)
         self.close()

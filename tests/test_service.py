@@ -223,6 +223,44 @@ def test_sigterm_exits_cleanly_in_a_subprocess(tmp_path: Path, feeds: FeedServer
     assert "Traceback" not in err
 
 
+def test_sigterm_delivered_to_another_thread_still_stops_the_service(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    """The kernel hands a process-directed SIGTERM to any thread. When a worker thread takes
+    it, Python runs the handler only once the main thread runs bytecode again: a main thread
+    blocked in an untimed wait never did, and the service ignored SIGTERM (seen as a rare
+    hang under load). Here a worker thread receives the signal on purpose."""
+    path = write_config(tmp_path, {"alpha": feeds.add("/alpha.xml", items=1)})
+    code = (
+        "import signal, sys, threading, time\n"
+        "from bot import config, service\n"
+        "from bot.schedule import Timing\n"
+        "def kick():\n"
+        "    while signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:\n"
+        "        time.sleep(0.05)\n"
+        "    time.sleep(1.0)  # the main thread is in its wait by now\n"
+        "    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)\n"
+        "threading.Thread(target=kick, daemon=True).start()\n"
+        f"sys.exit(service.run(config.load({str(path)!r}), port={free_port()}, "
+        "timing=Timing(deliver_every=0.2, jitter=0.0)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HUBNEWS_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        _, err = proc.communicate(timeout=30)  # a hang, not a speed check
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "event=stopped clean=True" in err
+
+
 @pytest.mark.slow
 def test_sigterm_with_a_fetch_stuck_in_flight(tmp_path: Path, feeds: FeedServer) -> None:
     feeds.add("/stuck.xml")
