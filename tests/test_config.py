@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import config
+from bot import config, config_sections, config_values
 from bot.errors import ConfigError
 
 GOOD = """
@@ -216,12 +216,12 @@ def test_delivery_limits_are_configurable(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- no value gives a traceback
 
 _KEYS: dict[str | None, list[str]] = {
-    None: sorted(config._TOP),  # a whole table may be replaced by any value too
-    "limits": sorted(config._LIMITS),
-    "dedup": ["window", *config.DEFAULT_THRESHOLDS],
+    None: sorted(config.TOP_KEYS),  # a whole table may be replaced by any value too
+    "limits": sorted(config_sections.LIMITS_KEYS),
+    "dedup": ["window", *config_sections.DEFAULT_THRESHOLDS],
     "tag_thresholds": ["ai", "semiconductors", "A1"],
-    "feeds": sorted(config._FEED),
-    "routes": sorted(config._ROUTE),
+    "feeds": sorted(config_sections.FEED_KEYS),
+    "routes": sorted(config_sections.ROUTE_KEYS),
 }
 _SCALARS = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
@@ -306,7 +306,7 @@ def test_any_value_for_any_key_is_a_config_or_a_config_error(tmp_path: Path, tex
         assert str(path) in exc.message and exc.hint and "\n" not in exc.message
         return
     assert isinstance(cfg, config.Config)  # and everything in it is usable:
-    for name, (low, high) in config.BOUNDS.items():
+    for name, (low, high) in config_values.BOUNDS.items():
         for value in _values(cfg, name):
             number = value.total_seconds() if isinstance(value, timedelta) else value
             assert math.isfinite(number) and low <= number <= high, name
