@@ -19,8 +19,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.deliver import NETWORK_ERRORS, classify
 from bot.poller import kv
+from bot.slack_failures import NETWORK_ERRORS, classify
 from bot.store.interface import RoutesStore
 
 log = logging.getLogger("hubnews.channels")

@@ -23,28 +23,44 @@ line (fix the name, use the id, invite the bot).
 Build the client with `make_client`: slack_sdk's own connection retry would re-send a post whose
 fate is unknown, which this module does only after looking at the channel's history.
 
-(Longer than the ~250 lines the project aims for: the failure table, history reconciliation and
-the per-channel scheduler share their state; `posted_keys`/`reconcile` could move to their own
-module if this grows.)
+What a failure means is `bot.slack_failures`; finding what a crash left half-posted is
+`bot.reconcile`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 
+from bot.logs import kv
+from bot.reconcile import (
+    EVENT_TYPE,
+    Resolve,
+    by_channel,
+    by_thread,
+    is_user,
+    reconcile,
+    settle,
+    target,
+)
 from bot.render import batch_capacity, render_alert, render_batch, render_thread_reply
 from bot.route import ALERT, SUMMARY, THREAD
+from bot.slack_failures import (
+    CHANNEL_FIXES,
+    NETWORK_ERRORS,
+    TOKEN_FIXES,
+    UNRESOLVED,
+    Failure,
+    classify,
+)
 from bot.store.interface import OutboxStore
 from bot.store.sqlite.base import now_utc
 from bot.store.sqlite.outbox import FAILED, OutboxRow
@@ -52,41 +68,6 @@ from bot.story import Story
 
 log = logging.getLogger("hubnews.deliver")
 _RUNNING = threading.Lock()
-EVENT_TYPE = "hubnews_story_posted"  # Slack's noun_past-tense-verb style
-EVENT_TYPES = frozenset({EVENT_TYPE, "hubnews_story"})  # the old type: upgrades mid-outbox
-HISTORY_PAGE = 200  # messages per conversations.history page
-HISTORY_PAGES = 10  # pages read back to a post's time before giving up (logged)
-UNRESOLVED = "channel_name_unresolved"
-Resolve = Callable[[str], str | None]  # a route's channel ("#name" or id) -> channel id
-NETWORK_ERRORS = (OSError, HTTPException)  # URLError, timeouts, resets are OSErrors
-_INVITE = "invite the bot to the channel (/invite @hubnews)"
-_REINSTALL = "reinstall the Slack app and set SLACK_BOT_TOKEN to its Bot User OAuth Token (xoxb-…)"
-TOKEN_FIXES = {
-    "invalid_auth": "SLACK_BOT_TOKEN is not a valid token: " + _REINSTALL,
-    "not_authed": "no token was sent: set SLACK_BOT_TOKEN",
-    "account_inactive": "the app was uninstalled or its user deactivated: " + _REINSTALL,
-    "token_revoked": "the token was revoked: " + _REINSTALL,
-    "token_expired": "the token expired: " + _REINSTALL,
-}
-CHANNEL_FIXES = {
-    "channel_not_found": "check the channel id in [[routes]]; for a private channel " + _INVITE,
-    UNRESOLVED: "no public channel the bot can see has this name: fix the name in [[routes]], "
-    "or use the channel id (a private channel needs its id and " + _INVITE + ")",
-    "not_in_channel": _INVITE + ", or add the chat:write.public scope",
-    "is_archived": "unarchive the channel or remove its route",
-    "missing_scope": "add the chat:write and chat:write.public scopes and reinstall the app",
-    "restricted_action": "a workspace admin restricts posting there; ask them or change routes",
-    "team_access_not_granted": "grant the app access to this workspace",
-}
-PERMANENT = {
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "msg_too_long",
-    "no_text",
-    "invalid_metadata_format",
-    "invalid_metadata_schema",
-    "metadata_too_large",
-}
 
 
 @dataclass
@@ -160,184 +141,6 @@ def make_client(
     return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
-def _kv(**fields: object) -> str:
-    def show(value: object) -> str:
-        text = str(value)
-        return (
-            json.dumps(text, ensure_ascii=False)
-            if (" " in text or '"' in text or not text)
-            else text
-        )
-
-    return " ".join(f"{key}={show(value)}" for key, value in fields.items())
-
-
-@dataclass
-class Failure:
-    kind: str  # "rate", "transient", "channel", "token", "permanent"
-    error: str
-    retry_after: float = 0.0
-    verify: bool = False
-
-
-def classify(exc: Exception) -> Failure:
-    """What a failed Web API call means for the row (see the table in the module docstring)."""
-    if not isinstance(exc, SlackApiError):
-        return Failure("transient", f"{type(exc).__name__}: {exc}"[:300], verify=True)
-    response = exc.response
-    data = response.data if isinstance(response.data, dict) else {}
-    error = f"http_{response.status_code}"
-    if response.status_code == 200 and data.get("error"):
-        error = str(data["error"])
-    if response.status_code == 429 or error == "ratelimited":
-        headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
-        try:
-            wait = float(headers.get("retry-after", 1))
-        except (TypeError, ValueError):
-            wait = 1.0
-        return Failure("rate", "rate limited", retry_after=min(max(wait, 1.0), 3600.0))
-    if response.status_code >= 500:
-        return Failure("transient", error, verify=True)
-    if error in TOKEN_FIXES:
-        return Failure("token", error)
-    if error in CHANNEL_FIXES:
-        return Failure("channel", error)
-    return Failure("permanent" if error in PERMANENT else "transient", error)
-
-
-def posted_keys(
-    client: WebClient,
-    channel: str,
-    thread_ts: str | None,
-    oldest: datetime | None,
-    *,
-    max_pages: int = HISTORY_PAGES,
-) -> dict[str, tuple[str, bool]] | None:
-    """Story key -> (ts, batched) of hubnews posts in the channel (or thread) since `oldest`.
-
-    Pages through the history with the cursor, at most `max_pages` pages of HISTORY_PAGE.
-    None when the history cannot be read right now (try again later); {} when it cannot be read
-    at all (missing scope, bot not in channel): the caller then posts again, logged.
-    """
-    args: dict[str, Any] = {"channel": channel, "limit": HISTORY_PAGE, "include_all_metadata": True}
-    if oldest is not None:
-        args["oldest"] = f"{(oldest - timedelta(minutes=2)).timestamp():.6f}"
-    found: dict[str, tuple[str, bool]] = {}
-    for _ in range(max_pages):
-        try:
-            if thread_ts:
-                answer = client.conversations_replies(ts=thread_ts, **args)
-            else:
-                answer = client.conversations_history(**args)
-        except (SlackClientError, *NETWORK_ERRORS) as exc:
-            failure = classify(exc)
-            if failure.kind in ("rate", "transient"):
-                return None
-            log.warning(
-                _kv(
-                    event="reconcile_unverified",
-                    channel=channel,
-                    error=failure.error,
-                    fix="add channels:history (groups:history for private channels) and "
-                    "invite the bot, or a crashed post may be repeated",
-                )
-            )
-            return {}
-        found.update(_hubnews_posts(answer.get("messages") or []))
-        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
-        if not answer.get("has_more") or not cursor:
-            return found
-        args["cursor"] = cursor
-    log.warning(
-        _kv(
-            event="reconcile_truncated",
-            channel=channel,
-            pages=max_pages,
-            fix="the channel is busier than the pages read; a crashed post may be repeated",
-        )
-    )
-    return found
-
-
-def _hubnews_posts(messages: Iterable[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
-    found: dict[str, tuple[str, bool]] = {}
-    for message in messages:
-        meta = message.get("metadata") or {}
-        if meta.get("event_type") not in EVENT_TYPES:
-            continue
-        payload = meta.get("event_payload") or {}
-        keys = [str(k) for k in payload.get("keys") or [payload.get("key")] if k]
-        for key in keys:
-            found[key] = (str(message["ts"]), len(keys) > 1)
-    return found
-
-
-def target(channel: str, resolve: Resolve | None) -> str | None:
-    """The channel id to call Slack with: ids as they are; `#name`s, and user ids (a watch's
-    DM, whose channel `conversations.open` gives), through `resolve`."""
-    if not channel.startswith("#") and not is_user(channel):
-        return channel
-    return resolve(channel) if resolve is not None else None
-
-
-def is_user(recipient: str) -> bool:
-    """A user id ("U…"/"W…"): the outbox row is a DM to that user (a personal watch)."""
-    return len(recipient) > 2 and recipient[0] in "UW" and recipient[1:].isalnum()
-
-
-def reconcile(
-    store: OutboxStore,
-    client: WebClient,
-    *,
-    now: datetime | None = None,
-    resolve: Resolve | None = None,
-) -> int:
-    """Settle rows left in `posting` by a crash; returns how many turned out posted."""
-    found = 0
-    for rows in _by_channel(store.in_doubt()).values():
-        for same_parent in _by_thread(rows):
-            found += _settle(store, client, same_parent, now or now_utc(), resolve)
-    return found
-
-
-def _settle(
-    store: OutboxStore,
-    client: WebClient,
-    rows: list[OutboxRow],
-    now: datetime,
-    resolve: Resolve | None = None,
-) -> int:
-    """Mark the rows Slack's history shows as posted; the rest go back to pending."""
-    channel = target(rows[0].channel, resolve)
-    if channel is None:  # cannot look: leave them in doubt rather than post twice
-        log.error(
-            _kv(
-                event="reconcile_unresolved",
-                channel=rows[0].channel,
-                error=UNRESOLVED,
-                fix=CHANNEL_FIXES[UNRESOLVED],
-            )
-        )
-        return 0
-    parent = store.posted_ts(rows[0].thread_key, rows[0].channel) if rows[0].thread_key else None
-    if rows[0].kind == THREAD and parent is None:
-        keys: dict[str, tuple[str, bool]] | None = {}
-    else:
-        oldest = min((r.attempted_at for r in rows if r.attempted_at), default=None)
-        keys = posted_keys(client, channel, parent, oldest)
-    if keys is None:
-        return 0  # history unavailable for now; leave the rows as they are
-    done = 0
-    for row in rows:
-        if row.story_key in keys:
-            ts, batched = keys[row.story_key]
-            store.mark_posted([row.id], ts, now, batched=batched, channel_id=channel)
-            done += 1
-        elif row.state != "pending" or row.verify:
-            store.mark_retry([row.id], row.last_error, now, count=False)
-    return done
-
-
 def deliver(
     store: OutboxStore,
     client: WebClient,
@@ -385,13 +188,6 @@ def deliver(
         _RUNNING.release()
 
 
-def _by_channel(rows: Iterable[OutboxRow]) -> dict[str, list[OutboxRow]]:
-    grouped: dict[str, list[OutboxRow]] = {}
-    for row in rows:
-        grouped.setdefault(row.channel, []).append(row)
-    return grouped
-
-
 def _plan(rows: list[OutboxRow], flood: int, batch_size: int) -> list[list[OutboxRow]]:
     """Messages for one channel: alerts batched when more than `flood`, else one per row."""
     alerts = [row for row in rows if row.kind == ALERT]
@@ -437,7 +233,7 @@ class _Cycle:
             self.store, self.client, now=self.fixed_now, resolve=self.resolve
         )
         queues: dict[str, list[list[OutboxRow]]] = {}
-        for channel, rows in _by_channel(self.store.due(self.now(), limit)).items():
+        for channel, rows in by_channel(self.store.due(self.now(), limit)).items():
             rows = self.verify(channel, rows)
             if rows:
                 queues[channel] = _plan(rows, 1 if channel in catch_up else flood, batch_size)
@@ -457,8 +253,8 @@ class _Cycle:
     def verify(self, channel: str, rows: list[OutboxRow]) -> list[OutboxRow]:
         """Drop rows Slack's history shows as posted already (their last attempt was unsure)."""
         unsure = [row for row in rows if row.verify]
-        for same_parent in _by_thread(unsure):
-            self.report.reconciled += _settle(
+        for same_parent in by_thread(unsure):
+            self.report.reconciled += settle(
                 self.store, self.client, same_parent, self.now(), self.resolve
             )
         fresh = [self.store.outbox_row(row.id) for row in unsure]
@@ -485,7 +281,7 @@ class _Cycle:
         try:
             shown, blocks, text = self._render(pairs)
         except Exception as exc:  # a rendering bug must not stop the other posts
-            log.exception(_kv(event="render_failed", channel=channel, story=rows[0].story_key))
+            log.exception(kv(event="render_failed", channel=channel, story=rows[0].story_key))
             self.store.mark_failed([row.id for row, _ in pairs], f"render failed: {exc!r}"[:300])
             self.report.failed += len(pairs)
             return "next", []
@@ -538,7 +334,7 @@ class _Cycle:
             return self._failed(rows, Failure("channel", UNRESOLVED))
         self.pacer.wait(channel)
         if not self.store.mark_posting(ids, self.now()):
-            log.warning(_kv(event="post_skipped", channel=channel, story=keys[0], why="claimed"))
+            log.warning(kv(event="post_skipped", channel=channel, story=keys[0], why="claimed"))
             return "next"  # another deliverer on this database took the rows since `due`
         try:
             answer = post(self.client, channel_id, blocks, text, payload, thread_ts=thread_ts)
@@ -550,7 +346,7 @@ class _Cycle:
             ids, str(answer["ts"]), self.now(), batched=len(rows) > 1, channel_id=channel_id
         )
         log.info(
-            _kv(
+            kv(
                 event="post",
                 channel=channel,
                 story=keys[0],
@@ -592,7 +388,7 @@ class _Cycle:
         return "skip"
 
     def _tell(self, row: OutboxRow, error: str, fix: str) -> None:
-        line = _kv(
+        line = kv(
             event="deliver_failed", channel=row.channel, story=row.story_key, error=error, fix=fix
         )
         log.error(line)
@@ -607,11 +403,3 @@ def _same_outlet(original: Story | None, copy: Story) -> bool:
     return original.source.feed == copy.source.feed or (
         bool(domain) and original.source.domain.lower().removeprefix("www.") == domain
     )
-
-
-def _by_thread(rows: list[OutboxRow]) -> list[list[OutboxRow]]:
-    """Rows of one channel grouped by where their message lives (channel or a thread)."""
-    groups: dict[str | None, list[OutboxRow]] = {}
-    for row in rows:
-        groups.setdefault(row.thread_key, []).append(row)
-    return list(groups.values())

@@ -6,7 +6,7 @@ the channel's waiting digest rows, groups them by story cluster, ranks the clust
 number of independent sources (distinct domains among the original and its copies; ties: more
 stories, then the earlier first story), and posts the top N as one message with links. All the
 rows go to `posted` with the digest's ts (a crash between post and bookkeeping leaves them in
-`posting`, which `deliver.reconcile` settles from the message's metadata keys).
+`posting`, which `bot.reconcile` settles from the message's metadata keys).
 
 Quiet hours: `quiet_channels(routes, now)` names the channels whose realtime alerts wait now
 (any realtime route to the channel whose `quiet_hours` span, in its timezone, covers `now`;

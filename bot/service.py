@@ -30,7 +30,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import digest, logs
 from bot.config import Config, Secrets
-from bot.deliver import NETWORK_ERRORS, TOKEN_FIXES, make_client
+from bot.deliver import make_client
 from bot.errors import ConfigError, HubnewsError
 from bot.health import Health, metrics, serve_health, serve_metrics
 from bot.instance import single_instance
@@ -40,6 +40,7 @@ from bot.poller import kv
 from bot.schedule import Scheduler, Timing, start
 from bot.sinks import SlackSink, TerminalSink
 from bot.slack.directory import Directory
+from bot.slack_failures import NETWORK_ERRORS, TOKEN_FIXES
 from bot.store import StoreAPI, open_store
 from bot.store.sqlite.base import now_utc
 from bot.watching import Watching

@@ -18,21 +18,15 @@ from slack_sdk.errors import SlackClientError
 from bot import digest
 from bot.channels import ChannelDirectory
 from bot.config import Config, Route
-from bot.deliver import (
-    CHANNEL_FIXES,
-    NETWORK_ERRORS,
-    TOKEN_FIXES,
-    UNRESOLVED,
-    deliver,
-    is_user,
-    post,
-)
+from bot.deliver import deliver, post
 from bot.errors import HubnewsError
 from bot.health import Health, metrics
 from bot.poller import kv
+from bot.reconcile import is_user
 from bot.render import fallback
 from bot.route import REALTIME, known_id, resolved_names
 from bot.slack.directory import Directory
+from bot.slack_failures import CHANNEL_FIXES, NETWORK_ERRORS, TOKEN_FIXES, UNRESOLVED
 from bot.store import StoreAPI
 from bot.store.interface import OutboxStore
 from bot.store.sqlite.base import now_utc

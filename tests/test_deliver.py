@@ -17,7 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Route
-from bot.deliver import Pacer, deliver, make_client, posted_keys, reconcile
+from bot.deliver import Pacer, deliver, make_client
+from bot.reconcile import posted_keys, reconcile
 from bot.route import THREAD, Delivery, route
 from bot.store import Store
 from bot.store.interface import OutboxStore
