@@ -428,9 +428,10 @@ def test_a_second_run_on_the_same_database_exits_2_naming_the_first(
     restarted = spawn(path, free_port())
     try:
         read_until(restarted, "hubnews running")
-    finally:
         restarted.send_signal(signal.SIGTERM)
-        restarted.wait(timeout=30)  # generous, as above
+        assert restarted.wait(timeout=30) == 0  # generous, as above
+    finally:
+        restarted.kill()  # never leave a service running after a failed assertion
         restarted.communicate()
 
 
