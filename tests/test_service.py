@@ -178,8 +178,9 @@ def test_terminal_sink_health_metrics_and_restart(tmp_path: Path, feeds: FeedSer
     assert result == [0]
 
 
-def spawn(config_path: Path, port: int) -> subprocess.Popen[str]:
-    code = (
+def spawn(config_path: Path, port: int, before: str = "") -> subprocess.Popen[str]:
+    """`hubnews run` in a subprocess with fast delivery; `before` runs first (test code)."""
+    code = before + (
         "import sys; from bot import config, service; from bot.schedule import Timing; "
         f"sys.exit(service.run(config.load({str(config_path)!r}), port={port}, "
         "timing=Timing(deliver_every=0.2, jitter=0.0)))"
@@ -231,28 +232,16 @@ def test_sigterm_delivered_to_another_thread_still_stops_the_service(
     blocked in an untimed wait never did, and the service ignored SIGTERM (seen as a rare
     hang under load). Here a worker thread receives the signal on purpose."""
     path = write_config(tmp_path, {"alpha": feeds.add("/alpha.xml", items=1)})
-    code = (
-        "import signal, sys, threading, time\n"
-        "from bot import config, service\n"
-        "from bot.schedule import Timing\n"
+    kick = (
+        "import signal, threading, time\n"
         "def kick():\n"
         "    while signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:\n"
         "        time.sleep(0.05)\n"
         "    time.sleep(1.0)  # the main thread is in its wait by now\n"
         "    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)\n"
         "threading.Thread(target=kick, daemon=True).start()\n"
-        f"sys.exit(service.run(config.load({str(path)!r}), port={free_port()}, "
-        "timing=Timing(deliver_every=0.2, jitter=0.0)))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HUBNEWS_"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    proc = spawn(path, free_port(), before=kick)
     try:
         _, err = proc.communicate(timeout=30)  # a hang, not a speed check
     finally:
