@@ -3,7 +3,9 @@
 One cycle (`deliver`): reconcile rows a crash left in `posting`; take the due rows (FIFO per
 channel); check Slack history for rows whose last attempt had an unknown fate; batch a channel's
 alerts into one message when more than `flood` are due; post, at most one message per
-`per_channel_interval` seconds per channel. What a failure does:
+`per_channel_interval` seconds per channel — across processes too: the slot is taken in the
+database (`take_slot`), and a deliverer that finds a channel's rows claimed by another leaves
+that channel to it for the cycle, so replicas keep each channel's order. What a failure does:
 
     429 (Retry-After)                   pending until Retry-After; not a failure; channel paused
     5xx, timeout, connection lost       pending, exponential backoff, `verify` history first
@@ -35,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
@@ -68,6 +70,7 @@ from bot.story import Story
 
 log = logging.getLogger("hubnews.deliver")
 _RUNNING = threading.Lock()
+SLOT_TRIES = 3  # waits for a channel's shared posting slot before leaving it to the next cycle
 
 
 @dataclass
@@ -84,8 +87,20 @@ class DeliveryReport:
     problems: list[str] = field(default_factory=list)  # operator messages
 
 
+class SlotStore(Protocol):
+    """Where processes on one database share each channel's pace (the outbox store)."""
+
+    def take_slot(self, channel: str, interval: float, now: float | None = None) -> float: ...
+    def push_slot(self, channel: str, next_at: float) -> None: ...
+
+
 class Pacer:
-    """At most one message per `interval` seconds per channel; remembers Retry-After pauses."""
+    """At most one message per `interval` seconds per channel; remembers Retry-After pauses.
+
+    `shared` (the store) extends the pace to every process delivering from one database:
+    before each post the channel's slot is taken there (`take_slot`, waiting for it a few times
+    at most; `take` says False when other deliverers keep it busy), and when the post ends the
+    next slot is pushed to an interval after that (`push_slot`)."""
 
     def __init__(
         self,
@@ -93,9 +108,21 @@ class Pacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared: SlotStore | None = None,
     ) -> None:
-        self.interval, self.clock, self.sleep = interval, clock, sleep
+        self.interval, self.clock, self.sleep, self.shared = interval, clock, sleep, shared
         self._ready: dict[str, float] = {}
+
+    def take(self, channel_id: str) -> bool:
+        """Take the channel's shared slot (True at once without `shared`)."""
+        if self.shared is None:
+            return True
+        for _ in range(SLOT_TRIES):
+            delay = self.shared.take_slot(channel_id, self.interval)
+            if delay <= 0:
+                return True
+            self.sleep(min(delay, self.interval))
+        return False
 
     def ready_at(self, channel: str) -> float:
         return self._ready.get(channel, float("-inf"))
@@ -105,8 +132,10 @@ class Pacer:
         if delay > 0:
             self.sleep(delay)
 
-    def sent(self, channel: str) -> None:
+    def sent(self, channel: str, channel_id: str | None = None) -> None:
         self._ready[channel] = max(self.ready_at(channel), self.clock() + self.interval)
+        if self.shared is not None and channel_id is not None:
+            self.shared.push_slot(channel_id, time.time() + self.interval)
 
     def pause(self, channel: str, seconds: float) -> None:
         self._ready[channel] = max(self.ready_at(channel), self.clock() + seconds)
@@ -174,7 +203,7 @@ def deliver(
             client,
             load_story,
             now,
-            pacer or Pacer(per_channel_interval),
+            pacer or Pacer(per_channel_interval, shared=store),
             max_attempts,
             backoff,
             max_backoff,
@@ -333,15 +362,19 @@ class _Cycle:
         if channel_id is None:
             return self._failed(rows, Failure("channel", UNRESOLVED))
         self.pacer.wait(channel)
+        if not self.pacer.take(channel_id):
+            log.info(kv(event="post_deferred", channel=channel, story=keys[0], why="paced"))
+            return "skip"  # another replica is posting to this channel: its turn, not ours
         if not self.store.mark_posting(ids, self.now()):
             log.warning(kv(event="post_skipped", channel=channel, story=keys[0], why="claimed"))
-            return "next"  # another deliverer on this database took the rows since `due`
+            return "skip"  # another deliverer took the rows since `due`: it has this channel
+            # now, and posting the rows behind them meanwhile would swap the channel's order
         try:
             answer = post(self.client, channel_id, blocks, text, payload, thread_ts=thread_ts)
         except (SlackClientError, *NETWORK_ERRORS) as exc:
-            self.pacer.sent(channel)
+            self.pacer.sent(channel, channel_id)
             return self._failed(rows, classify(exc))
-        self.pacer.sent(channel)
+        self.pacer.sent(channel, channel_id)
         self.store.mark_posted(
             ids, str(answer["ts"]), self.now(), batched=len(rows) > 1, channel_id=channel_id
         )

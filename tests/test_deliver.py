@@ -657,3 +657,94 @@ def test_a_claim_fails_for_rows_another_deliverer_took(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+# ------------------------------------------------------------------ several deliverers
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def two_stores(request, tmp_path):
+    """Two stores on one database, as two replicas (or processes) would hold them."""
+    if request.param == "sqlite":
+        made = [Store(tmp_path / "h.db"), Store(tmp_path / "h.db")]
+    else:
+        from bot.store.postgres import PostgresStore
+
+        url = request.getfixturevalue("pg_server").database()
+        made = [PostgresStore(url), PostgresStore(url)]
+    yield made
+    for store in made:
+        store.close()
+
+
+def test_a_channels_posting_slot_is_taken_once_until_it_frees(store):
+    assert store.take_slot("C1", 1.0, now=100.0) == 0.0
+    assert store.take_slot("C1", 1.0, now=100.25) == pytest.approx(0.75)
+    assert store.take_slot("C2", 1.0, now=100.25) == 0.0  # channels are paced apart
+    assert store.take_slot("C1", 1.0, now=101.0) == 0.0
+    assert store.take_slot("C1", 0.0, now=101.5) == pytest.approx(0.5)
+    assert store.take_slot("C1", 0.0, now=102.0) == 0.0  # no interval: always free when due
+    store.push_slot("C1", 110.0)  # a post ended late: the next slot counts from its end
+    store.push_slot("C1", 105.0)  # never moved back
+    assert store.take_slot("C1", 1.0, now=103.0) == pytest.approx(7.0)
+
+
+def test_the_pace_holds_across_deliverers_on_one_database(two_stores, client, slack_api):
+    """Another replica just posted to C1: this one waits for the slot, then posts."""
+    mine, other = two_stores
+    mine.save(make_story("a"))
+    alerts(mine, "C1", "a")
+    assert other.take_slot("C1", 60.0, now=time.time() - 59.6) == 0.0  # frees in ~0.4 s
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    report = deliver(
+        mine, client, mine.get_story, now=T0, pacer=Pacer(60, sleep=sleep, shared=mine)
+    )
+    assert report.posted == 1 and keys_posted(slack_api, "C1") == ["a"]
+    assert waits and 0 < waits[0] <= 0.4  # waited for the other's slot, not a whole interval
+    assert mine.take_slot("C1", 60.0) > 59.5  # the next slot: an interval after the post ended
+
+
+def test_a_channel_kept_busy_by_another_deliverer_is_left_for_the_next_cycle(
+    two_stores, client, slack_api
+):
+    mine, other = two_stores
+    mine.save(make_story("a"))
+    alerts(mine, "C1", "a")
+    other.take_slot("C1", 3600.0)  # the other replica holds C1's slot for a long time
+    waits: list[float] = []
+    pacer = Pacer(60, sleep=waits.append, shared=mine)
+    report = deliver(mine, client, mine.get_story, now=T0, pacer=pacer)
+    assert report.posted == 0 and not slack_api.posted("C1")
+    assert len(waits) == 3  # a few waits of one interval at most, then the channel is left
+    assert [row.state for row in mine.outbox_rows()] == ["pending"]  # nothing lost
+
+
+def test_rows_claimed_by_another_deliverer_keep_the_channels_order(two_stores, client, slack_api):
+    """Both listed a, b as due; the other claims a first. Posting b now would put b before a
+    in the channel: this deliverer leaves C1 to the other for the cycle."""
+    mine, other = two_stores
+    for key in "ab":
+        mine.save(make_story(key))
+    alerts(mine, "C1", "a", "b")
+    first = other.due(now_utc())[0]
+    assert first.story_key == "a"
+
+    class Between:  # runs between `due` and the claim of a
+        def take_slot(self, channel: str, interval: float, now: float | None = None) -> float:
+            other.mark_posting([first.id], now_utc())
+            return 0.0
+
+        def push_slot(self, channel: str, next_at: float) -> None:
+            pass
+
+    report = deliver(mine, client, mine.get_story, now=T0, pacer=Pacer(0, shared=Between()))
+    assert report.posted == 0 and not slack_api.posted("C1")
+    assert [(r.story_key, r.state) for r in mine.outbox_rows()] == [
+        ("a", "posting"),
+        ("b", "pending"),
+    ]

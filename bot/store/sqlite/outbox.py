@@ -16,6 +16,7 @@ of the same channel that is still waiting (a 429, a backoff, a held channel) or 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -173,6 +174,33 @@ class OutboxMixin(StoreBase):
                 db.execute("ROLLBACK TO claim")
             db.execute("RELEASE claim")
         return claimed == len(unique)
+
+    def take_slot(self, channel: str, interval: float, now: float | None = None) -> float:
+        """Take `channel`'s next posting slot: 0.0 when it was free (the next one now starts
+        `interval` seconds from `now`, epoch seconds), else the seconds until it frees. One
+        atomic upsert, so of several deliverers asking at once exactly one gets it."""
+        now = time.time() if now is None else now
+        with self.transaction() as db:
+            taken = db.execute(
+                "INSERT INTO channel_pace (channel, next_at) VALUES (?, ?) "
+                "ON CONFLICT (channel) DO UPDATE SET next_at = excluded.next_at "
+                "WHERE channel_pace.next_at <= ?",
+                (channel, now + interval, now),
+            ).rowcount
+            if taken:
+                return 0.0
+            row = db.execute(
+                "SELECT next_at FROM channel_pace WHERE channel = ?", (channel,)
+            ).fetchone()
+        return max(0.0, float(row[0]) - now) if row is not None else 0.0
+
+    def push_slot(self, channel: str, next_at: float) -> None:
+        """A post to `channel` ended: its next slot starts no earlier than `next_at` (epoch s),
+        so the pace counts from when Slack had the message, not from when it was sent."""
+        self._write(
+            "UPDATE channel_pace SET next_at = ? WHERE channel = ? AND next_at < ?",
+            (next_at, channel, next_at),
+        )
 
     def mark_posted(
         self,
