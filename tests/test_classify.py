@@ -676,6 +676,41 @@ POLICY_INSTRUMENTS = [
         "Buy American rule extended to solar panels for federal buildings",
         "Installers said the panels would cost more.",
     ),
+    (
+        "the state as shareholder",
+        "Government takes an equity stake in a struggling chip designer",
+        "Officials said the shares would be sold once the firm recovers.",
+    ),
+    (
+        "a state rescue",
+        "Ministers agree a bailout for the country's last battery maker",
+        "Workers at the plant welcomed the news.",
+    ),
+    (
+        "an export ban written as a verb",
+        "Kyiv bans exports of drone engines",
+        "Manufacturers abroad fear shortages.",
+    ),
+    (
+        "an export licence requirement",
+        "Chip exporters will require licences for shipments to the Gulf",
+        "Exporters expect delays.",
+    ),
+    (
+        "investment screening by its committee",
+        "CFIUS orders a buyer to unwind its purchase of a drone maker",
+        "",
+    ),
+    (
+        "investment screening on security grounds",
+        "Berlin blocks a foreign takeover of a chip plant on national security grounds",
+        "",
+    ),
+    (
+        "a procurement preference by instruction",
+        "Authorities tell state firms to stop buying foreign GPUs",
+        "Local suppliers are expected to benefit.",
+    ),
 ]
 
 
@@ -711,6 +746,9 @@ AI_PRODUCTS = [
     ("Artists sue the makers of Midjourney and Stable Diffusion", ""),
     ("Bank adopts natural language processing to read loan files", ""),
     ("Scammers used a voice clone of the chief executive", ""),
+    ("Retailer's generative model writes product pages", ""),
+    ("Smart speaker maker rebuilds its voice assistant", ""),
+    ("Lab publishes open weights for its new model", ""),
 ]
 
 
@@ -746,3 +784,33 @@ def test_a_fine_for_breaching_an_entity_list_is_not_a_regulators_fine(taxonomy: 
     )
     assert "industrial-policy" in tag_ids(enforced, taxonomy)
     assert "industrial-policy" not in tag_ids(regulated, taxonomy)
+
+
+def test_a_negative_cue_inside_a_longer_positive_phrase_is_that_phrase(taxonomy: Taxonomy) -> None:
+    """ "review" is a negative cue (film and product reviews) but "security review" is an
+    instrument of investment screening: the cue inside the phrase does not count against it."""
+    story = make_story(
+        "State bans chip maker from key infrastructure projects",
+        "A network security review found its products posed risks to the supply chain.",
+    )
+    assert "industrial-policy" in tag_ids(story, taxonomy)
+    # the cue still counts where it stands alone
+    review = make_story("Review: the laptop with the fastest AI chip", "The review found it fast.")
+    assert "ai" not in tag_ids(review, taxonomy)
+
+
+def test_a_central_banks_rate_decision_is_not_about_ai_or_chips(taxonomy: Taxonomy) -> None:
+    story = make_story(
+        "Central bank holds rates as AI chip boom lifts exports",
+        "The bank kept its policy rate at 2.5% as inflation eased.",
+    )
+    assert not tag_ids(story, taxonomy) & {"ai", "industrial-policy", "semiconductors"}
+
+
+def test_profits_from_trading_with_a_blacklisted_firm_are_not_earnings(taxonomy: Taxonomy) -> None:
+    story = make_story(
+        "Drive maker fined for continuing business with a telecom giant",
+        "The Department of Commerce imposed the penalty for sales to the firm after it was"
+        " blacklisted.\nThe sales brought the drive maker $150 million in profits.",
+    )
+    assert "industrial-policy" in tag_ids(story, taxonomy)
