@@ -814,3 +814,26 @@ def test_profits_from_trading_with_a_blacklisted_firm_are_not_earnings(taxonomy:
         " blacklisted.\nThe sales brought the drive maker $150 million in profits.",
     )
     assert "industrial-policy" in tag_ids(story, taxonomy)
+
+
+def test_actor_tool_and_sector_named_in_the_lede_alone_are_industrial_policy(
+    taxonomy: Taxonomy,
+) -> None:
+    """All three parts of the policy's definition (a government, a tool, a sector) in the lede
+    are enough even under a headline that names none of them."""
+    story = make_story(
+        "Parliament votes next week", "The government plans tax credits for chipmakers."
+    )
+    assert "industrial-policy" in tag_ids(story, taxonomy)
+
+
+def test_an_intervention_in_a_debate_is_not_a_state_intervention(taxonomy: Taxonomy) -> None:
+    diplomatic = make_story(
+        "EU software patent rules delayed",
+        "The rules were put on hold after a last-minute intervention from Poland.",
+    )
+    in_a_company = make_story(
+        "Ministers intervene in chip plant sale", "The government blocked the takeover."
+    )
+    assert "industrial-policy" not in tag_ids(diplomatic, taxonomy)
+    assert "industrial-policy" in tag_ids(in_a_company, taxonomy)
