@@ -707,6 +707,21 @@ POLICY_INSTRUMENTS = [
         "",
     ),
     (
+        "public support by another name",
+        "Carmaker wins government aid for an electric car line",
+        "",
+    ),
+    (
+        "an entity list by another name",
+        "Cloud providers added to restricted list",
+        "US firms may no longer supply them with advanced processors.",
+    ),
+    (
+        "an export licence written as a need",
+        "Exporters of older lithography systems will need a licence",
+        "",
+    ),
+    (
         "a procurement preference by instruction",
         "Authorities tell state firms to stop buying foreign GPUs",
         "Local suppliers are expected to benefit.",
@@ -837,3 +852,19 @@ def test_an_intervention_in_a_debate_is_not_a_state_intervention(taxonomy: Taxon
     )
     assert "industrial-policy" not in tag_ids(diplomatic, taxonomy)
     assert "industrial-policy" in tag_ids(in_a_company, taxonomy)
+
+
+def test_a_criminal_case_over_chips_bound_abroad_is_export_control_enforcement(
+    taxonomy: Taxonomy,
+) -> None:
+    """Enforcing export controls often reads as a fraud or smuggling case with no export words;
+    a case about a company's own books is not."""
+    diverted = make_story(
+        "Three men charged with fraud over servers holding Nvidia chips",
+        "Authorities raided 22 sites; the chips were allegedly bound for a Chinese AI firm.",
+    )
+    books = make_story(
+        "Chipmaker founder charged with accounting fraud", "Prosecutors said he inflated sales."
+    )
+    assert "industrial-policy" in tag_ids(diverted, taxonomy)
+    assert "industrial-policy" not in tag_ids(books, taxonomy)
