@@ -868,3 +868,19 @@ def test_a_criminal_case_over_chips_bound_abroad_is_export_control_enforcement(
     )
     assert "industrial-policy" in tag_ids(diverted, taxonomy)
     assert "industrial-policy" not in tag_ids(books, taxonomy)
+
+
+def test_monthly_trade_data_led_by_chips_is_not_industrial_policy(taxonomy: Taxonomy) -> None:
+    story = make_story(
+        "Korea's semiconductor exports rose to $14 billion, trade ministry says",
+        "Exports of chips jumped 40% from a year earlier, the ministry said, and the trade"
+        " surplus widened.",
+    )
+    assert "industrial-policy" not in tag_ids(story, taxonomy)
+
+
+def test_an_animal_inseminated_by_ai_is_not_artificial_intelligence(taxonomy: Taxonomy) -> None:
+    story = make_story(
+        "Panda pregnant after AI procedure", "Keepers used AI to impregnate the giant panda."
+    )
+    assert "ai" not in tag_ids(story, taxonomy)
