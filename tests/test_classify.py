@@ -537,6 +537,12 @@ OTHER_SENSES = [
     ("potato chips (de)", "Kartoffelchips werden teurer", "", "semiconductors"),
     ("pet microchip (zh)", "宁波推行犬只芯片登记", "", "semiconductors"),
     ("poker chips", "Casino poker chips stolen in Las Vegas raid", "", "semiconductors"),
+    (
+        "a poker chip lead",
+        "Poker star builds chip lead at main event",
+        "He holds 20 million in chips.",
+        "semiconductors",
+    ),
 ]
 
 
