@@ -713,6 +713,11 @@ POLICY_INSTRUMENTS = [
         "",
     ),
     (
+        "an export licence by its term of art",
+        "Quantum computer makers may sell abroad under a general licence",
+        "",
+    ),
+    (
         "public support by another name",
         "Carmaker wins government aid for an electric car line",
         "",
@@ -770,6 +775,7 @@ AI_PRODUCTS = [
     ("Retailer's generative model writes product pages", ""),
     ("Smart speaker maker rebuilds its voice assistant", ""),
     ("Lab publishes open weights for its new model", ""),
+    ("Data centre buys Huawei Ascend 910C processors", ""),
 ]
 
 
