@@ -878,8 +878,8 @@ def test_a_criminal_case_over_chips_bound_abroad_is_export_control_enforcement(
     books = make_story(
         "Chipmaker founder charged with accounting fraud", "Prosecutors said he inflated sales."
     )
-    assert "industrial-policy" in tag_ids(diverted, taxonomy)
-    assert "industrial-policy" not in tag_ids(books, taxonomy)
+    assert {"industrial-policy", "export-controls"} <= tag_ids(diverted, taxonomy)
+    assert not {"industrial-policy", "export-controls"} & tag_ids(books, taxonomy)
 
 
 def test_monthly_trade_data_led_by_chips_is_not_industrial_policy(taxonomy: Taxonomy) -> None:
