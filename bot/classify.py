@@ -103,6 +103,8 @@ def _match(text: str, where: str, tax: Taxonomy, lang: str) -> tuple[list[_Hit],
     size = len(text)
     acronyms_ok = not _shouting(text)
     exact: set[tuple[int, str]] = set()
+    negatives: list[tuple[int, int, _Hit]] = []
+    positive: list[tuple[int, int]] = []
     runs = [(tax.automaton, norm)]
     if acronyms_ok:
         wide = not text.isascii() and _FULL_WIDTH.search(text)
@@ -128,8 +130,21 @@ def _match(text: str, where: str, tax: Taxonomy, lang: str) -> tuple[list[_Hit],
                     if not entry.prefix and stop < size and _wordchar(norm[stop]):
                         continue
                 found = text[start:stop]
-                hits.extend(_Hit(t, found, where) for t in entry.targets)
+                for t in entry.targets:
+                    if t.kind == "neg":
+                        negatives.append((start, stop, _Hit(t, found, where)))
+                    else:
+                        hits.append(_Hit(t, found, where))
+                        if t.kind in ("tag", "group"):
+                            positive.append((start, stop))
                 exact.update((start, t.rule) for t in entry.targets)
+    # a negative cue inside a longer positive phrase ("review" in "security review") is that
+    # phrase, not the cue
+    hits.extend(
+        h
+        for a, b, h in negatives
+        if not any(s <= a and b <= e and e - s > b - a for s, e in positive)
+    )
     words = text.count(" ") + 1  # enough for the body's length factor
     if lang in ("zh", "ja"):
         words += len(_CJK_CHAR.findall(text)) // 2

@@ -537,6 +537,12 @@ OTHER_SENSES = [
     ("potato chips (de)", "Kartoffelchips werden teurer", "", "semiconductors"),
     ("pet microchip (zh)", "宁波推行犬只芯片登记", "", "semiconductors"),
     ("poker chips", "Casino poker chips stolen in Las Vegas raid", "", "semiconductors"),
+    (
+        "a poker chip lead",
+        "Poker star builds chip lead at main event",
+        "He holds 20 million in chips.",
+        "semiconductors",
+    ),
 ]
 
 
@@ -676,6 +682,61 @@ POLICY_INSTRUMENTS = [
         "Buy American rule extended to solar panels for federal buildings",
         "Installers said the panels would cost more.",
     ),
+    (
+        "the state as shareholder",
+        "Government takes an equity stake in a struggling chip designer",
+        "Officials said the shares would be sold once the firm recovers.",
+    ),
+    (
+        "a state rescue",
+        "Ministers agree a bailout for the country's last battery maker",
+        "Workers at the plant welcomed the news.",
+    ),
+    (
+        "an export ban written as a verb",
+        "Kyiv bans exports of drone engines",
+        "Manufacturers abroad fear shortages.",
+    ),
+    (
+        "an export licence requirement",
+        "Chip exporters will require licences for shipments to the Gulf",
+        "Exporters expect delays.",
+    ),
+    (
+        "investment screening by its committee",
+        "CFIUS orders a buyer to unwind its purchase of a drone maker",
+        "",
+    ),
+    (
+        "investment screening on security grounds",
+        "Berlin blocks a foreign takeover of a chip plant on national security grounds",
+        "",
+    ),
+    (
+        "an export licence by its term of art",
+        "Quantum computer makers may sell abroad under a general licence",
+        "",
+    ),
+    (
+        "public support by another name",
+        "Carmaker wins government aid for an electric car line",
+        "",
+    ),
+    (
+        "an entity list by another name",
+        "Cloud providers added to restricted list",
+        "US firms may no longer supply them with advanced processors.",
+    ),
+    (
+        "an export licence written as a need",
+        "Exporters of older lithography systems will need a licence",
+        "",
+    ),
+    (
+        "a procurement preference by instruction",
+        "Authorities tell state firms to stop buying foreign GPUs",
+        "Local suppliers are expected to benefit.",
+    ),
 ]
 
 
@@ -711,6 +772,10 @@ AI_PRODUCTS = [
     ("Artists sue the makers of Midjourney and Stable Diffusion", ""),
     ("Bank adopts natural language processing to read loan files", ""),
     ("Scammers used a voice clone of the chief executive", ""),
+    ("Retailer's generative model writes product pages", ""),
+    ("Smart speaker maker rebuilds its voice assistant", ""),
+    ("Lab publishes open weights for its new model", ""),
+    ("Data centre buys Huawei Ascend 910C processors", ""),
 ]
 
 
@@ -746,3 +811,88 @@ def test_a_fine_for_breaching_an_entity_list_is_not_a_regulators_fine(taxonomy: 
     )
     assert "industrial-policy" in tag_ids(enforced, taxonomy)
     assert "industrial-policy" not in tag_ids(regulated, taxonomy)
+
+
+def test_a_negative_cue_inside_a_longer_positive_phrase_is_that_phrase(taxonomy: Taxonomy) -> None:
+    """ "review" is a negative cue (film and product reviews) but "security review" is an
+    instrument of investment screening: the cue inside the phrase does not count against it."""
+    story = make_story(
+        "State bans chip maker from key infrastructure projects",
+        "A network security review found its products posed risks to the supply chain.",
+    )
+    assert "industrial-policy" in tag_ids(story, taxonomy)
+    # the cue still counts where it stands alone
+    review = make_story("Review: the laptop with the fastest AI chip", "The review found it fast.")
+    assert "ai" not in tag_ids(review, taxonomy)
+
+
+def test_a_central_banks_rate_decision_is_not_about_ai_or_chips(taxonomy: Taxonomy) -> None:
+    story = make_story(
+        "Central bank holds rates as AI chip boom lifts exports",
+        "The bank kept its policy rate at 2.5% as inflation eased.",
+    )
+    assert not tag_ids(story, taxonomy) & {"ai", "industrial-policy", "semiconductors"}
+
+
+def test_profits_from_trading_with_a_blacklisted_firm_are_not_earnings(taxonomy: Taxonomy) -> None:
+    story = make_story(
+        "Drive maker fined for continuing business with a telecom giant",
+        "The Department of Commerce imposed the penalty for sales to the firm after it was"
+        " blacklisted.\nThe sales brought the drive maker $150 million in profits.",
+    )
+    assert "industrial-policy" in tag_ids(story, taxonomy)
+
+
+def test_actor_tool_and_sector_named_in_the_lede_alone_are_industrial_policy(
+    taxonomy: Taxonomy,
+) -> None:
+    """All three parts of the policy's definition (a government, a tool, a sector) in the lede
+    are enough even under a headline that names none of them."""
+    story = make_story(
+        "Parliament votes next week", "The government plans tax credits for chipmakers."
+    )
+    assert "industrial-policy" in tag_ids(story, taxonomy)
+
+
+def test_an_intervention_in_a_debate_is_not_a_state_intervention(taxonomy: Taxonomy) -> None:
+    diplomatic = make_story(
+        "EU software patent rules delayed",
+        "The rules were put on hold after a last-minute intervention from Poland.",
+    )
+    in_a_company = make_story(
+        "Ministers intervene in chip plant sale", "The government blocked the takeover."
+    )
+    assert "industrial-policy" not in tag_ids(diplomatic, taxonomy)
+    assert "industrial-policy" in tag_ids(in_a_company, taxonomy)
+
+
+def test_a_criminal_case_over_chips_bound_abroad_is_export_control_enforcement(
+    taxonomy: Taxonomy,
+) -> None:
+    """Enforcing export controls often reads as a fraud or smuggling case with no export words;
+    a case about a company's own books is not."""
+    diverted = make_story(
+        "Three men charged with fraud over servers holding Nvidia chips",
+        "Authorities raided 22 sites; the chips were allegedly bound for a Chinese AI firm.",
+    )
+    books = make_story(
+        "Chipmaker founder charged with accounting fraud", "Prosecutors said he inflated sales."
+    )
+    assert {"industrial-policy", "export-controls"} <= tag_ids(diverted, taxonomy)
+    assert not {"industrial-policy", "export-controls"} & tag_ids(books, taxonomy)
+
+
+def test_monthly_trade_data_led_by_chips_is_not_industrial_policy(taxonomy: Taxonomy) -> None:
+    story = make_story(
+        "Korea's semiconductor exports rose to $14 billion, trade ministry says",
+        "Exports of chips jumped 40% from a year earlier, the ministry said, and the trade"
+        " surplus widened.",
+    )
+    assert "industrial-policy" not in tag_ids(story, taxonomy)
+
+
+def test_an_animal_inseminated_by_ai_is_not_artificial_intelligence(taxonomy: Taxonomy) -> None:
+    story = make_story(
+        "Panda pregnant after AI procedure", "Keepers used AI to impregnate the giant panda."
+    )
+    assert "ai" not in tag_ids(story, taxonomy)
