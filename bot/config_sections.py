@@ -204,22 +204,28 @@ def read_routes(reader: Reader, raw: Any, known_tags: frozenset[str]) -> tuple[R
                 'use the channel id (e.g. "C0123ABCD") or "#name"',
                 reader.line_of("channel", "routes", index),
             )
-        snooze = get("snooze", str, "admins")
-        if snooze not in {"admins", "members"}:
-            raise reader.fail(
-                f"{where}snooze",
-                f'"{snooze}" is not who may snooze',
-                'use "admins" (the default) or "members"',
-                reader.line_of("snooze", "routes", index),
-            )
-        mode = get("mode", str, "realtime")
-        if mode not in {"realtime", "digest"}:
-            raise reader.fail(
-                f"{where}mode",
-                f'"{mode}" is not a mode',
-                'use "realtime" or "digest"',
-                reader.line_of("mode", "routes", index),
-            )
+
+        def one_of(
+            key: str,
+            allowed: tuple[str, ...],
+            what: str,
+            fix: str,
+            _w: str = where,
+            _i: int = index,
+        ) -> str:
+            value: str = get(key, str, allowed[0])
+            if value not in allowed:
+                line = reader.line_of(key, "routes", _i)
+                raise reader.fail(f"{_w}{key}", f'"{value}" is not {what}', fix, line)
+            return value
+
+        snooze = one_of(
+            "snooze",
+            ("admins", "members"),
+            "who may snooze",
+            'use "admins" (the default) or "members"',
+        )
+        mode = one_of("mode", ("realtime", "digest"), "a mode", 'use "realtime" or "digest"')
         min_score = get("min_score", (int, float), 0.0)
         if not 0 <= min_score <= 1:
             raise reader.fail(

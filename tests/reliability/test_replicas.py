@@ -89,6 +89,19 @@ class Replica:
                 self.process.kill()
 
 
+def _config(tmp_path: Path, wire: str, *, post_interval: str) -> Path:
+    """One feed routed to one channel; no flood batching, no first-poll or volume limits."""
+    config = tmp_path / "hubnews.toml"
+    config.write_text(
+        'alert_max_age = "36500d"\n'
+        f'[limits]\nflood = 1000\npost_interval = "{post_interval}"\n'
+        "first_poll_alerts = 100000\nalerts_per_feed = 100000\nalerts_per_cycle = 100000\n"
+        f'[[feeds]]\nname = "wire"\nurl = "{wire}"\ninterval = "1h"\n'
+        '[[routes]]\nchannel = "C0ALERTS1"\ntags = ["ai", "industrial-policy"]\n'
+    )
+    return config
+
+
 def _keys(slack: FakeSlack) -> Counter[str]:
     keys: Counter[str] = Counter()
     for message in slack.posted("C0ALERTS1"):
@@ -123,14 +136,7 @@ def test_three_replicas_survive_kill_9_of_the_leader_and_of_a_deliverer(
     url = pg_server.database(fresh=True)
     wire = feeds.add("/wire.xml", items=ALERTS)
     feeds.delays["/wire.xml"] = 3.0  # every poll stalls: the leader is killed mid-poll
-    config = tmp_path / "hubnews.toml"
-    config.write_text(
-        'alert_max_age = "36500d"\n'
-        '[limits]\nflood = 1000\npost_interval = "10ms"\n'
-        "first_poll_alerts = 100000\nalerts_per_feed = 100000\nalerts_per_cycle = 100000\n"
-        f'[[feeds]]\nname = "wire"\nurl = "{wire}"\ninterval = "1h"\n'
-        '[[routes]]\nchannel = "C0ALERTS1"\ntags = ["ai", "industrial-policy"]\n'
-    )
+    config = _config(tmp_path, wire, post_interval="10ms")
     slack_api.fail("chat.postMessage", times=10_000, delay=0.05)  # a slow Slack
     replicas = [Replica(config, slack_api, url).start() for _ in range(3)]
     try:
@@ -182,14 +188,7 @@ def test_a_rolling_restart_loses_nothing_and_keeps_each_channels_order_and_pace(
 
     url = pg_server.database(fresh=True)
     wire = feeds.add("/wire.xml", items=30)
-    config = tmp_path / "hubnews.toml"
-    config.write_text(
-        'alert_max_age = "36500d"\n'
-        '[limits]\nflood = 1000\npost_interval = "250ms"\n'
-        "first_poll_alerts = 100000\nalerts_per_feed = 100000\nalerts_per_cycle = 100000\n"
-        f'[[feeds]]\nname = "wire"\nurl = "{wire}"\ninterval = "1h"\n'
-        '[[routes]]\nchannel = "C0ALERTS1"\ntags = ["ai", "industrial-policy"]\n'
-    )
+    config = _config(tmp_path, wire, post_interval="250ms")
     slack_api.fail("chat.postMessage", times=10_000, delay=0.05)  # a slow Slack
     replicas = [Replica(config, slack_api, url).start() for _ in range(3)]
     try:
