@@ -91,7 +91,7 @@ class SlotStore(Protocol):
     """Where processes on one database share each channel's pace (the outbox store)."""
 
     def take_slot(self, channel: str, interval: float, now: float | None = None) -> float: ...
-    def push_slot(self, channel: str, next_at: float) -> None: ...
+    def push_slot(self, channel: str, interval: float, now: float | None = None) -> None: ...
 
 
 class Pacer:
@@ -135,7 +135,7 @@ class Pacer:
     def sent(self, channel: str, channel_id: str | None = None) -> None:
         self._ready[channel] = max(self.ready_at(channel), self.clock() + self.interval)
         if self.shared is not None and channel_id is not None:
-            self.shared.push_slot(channel_id, time.time() + self.interval)
+            self.shared.push_slot(channel_id, self.interval)
 
     def pause(self, channel: str, seconds: float) -> None:
         self._ready[channel] = max(self.ready_at(channel), self.clock() + seconds)

@@ -684,8 +684,8 @@ def test_a_channels_posting_slot_is_taken_once_until_it_frees(store):
     assert store.take_slot("C1", 1.0, now=101.0) == 0.0
     assert store.take_slot("C1", 0.0, now=101.5) == pytest.approx(0.5)
     assert store.take_slot("C1", 0.0, now=102.0) == 0.0  # no interval: always free when due
-    store.push_slot("C1", 110.0)  # a post ended late: the next slot counts from its end
-    store.push_slot("C1", 105.0)  # never moved back
+    store.push_slot("C1", 8.0, now=102.0)  # a post ended late: the next slot counts from its end
+    store.push_slot("C1", 1.0, now=104.0)  # never moved back
     assert store.take_slot("C1", 1.0, now=103.0) == pytest.approx(7.0)
 
 
@@ -739,7 +739,7 @@ def test_rows_claimed_by_another_deliverer_keep_the_channels_order(two_stores, c
             other.mark_posting([first.id], now_utc())
             return 0.0
 
-        def push_slot(self, channel: str, next_at: float) -> None:
+        def push_slot(self, channel: str, interval: float, now: float | None = None) -> None:
             pass
 
     report = deliver(mine, client, mine.get_story, now=T0, pacer=Pacer(0, shared=Between()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.store.postgres.base import PgBase
 from bot.store.sqlite.base import now_utc, utc_text
@@ -35,6 +36,10 @@ class PgOutboxMixin(OutboxMixin, PgBase):
                 (utc_text(now), unique),
             )
         return True
+
+    def _clock(self, db: Any) -> float:
+        """The server's clock: every replica paces by the same time."""
+        return float(db.pg.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
 
     def in_doubt(self, now: datetime | None = None) -> list[OutboxRow]:
         """Rows in `posting` whose lease ran out: their replica died mid-post."""

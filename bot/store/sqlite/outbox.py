@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.route import ALERT, REALTIME, SUMMARY, THREAD, Delivery
 from bot.store.sqlite.base import StoreBase, from_utc_text, now_utc, utc_text
@@ -177,10 +178,11 @@ class OutboxMixin(StoreBase):
 
     def take_slot(self, channel: str, interval: float, now: float | None = None) -> float:
         """Take `channel`'s next posting slot: 0.0 when it was free (the next one now starts
-        `interval` seconds from `now`, epoch seconds), else the seconds until it frees. One
-        atomic upsert, so of several deliverers asking at once exactly one gets it."""
-        now = time.time() if now is None else now
+        `interval` seconds from `now`), else the seconds until it frees. One atomic upsert, so
+        of several deliverers asking at once exactly one gets it. Times are epoch seconds by
+        the database's clock (`now` given: tests), so replicas' clocks need not agree."""
         with self.transaction() as db:
+            now = self._clock(db) if now is None else now
             taken = db.execute(
                 "INSERT INTO channel_pace (channel, next_at) VALUES (?, ?) "
                 "ON CONFLICT (channel) DO UPDATE SET next_at = excluded.next_at "
@@ -194,13 +196,21 @@ class OutboxMixin(StoreBase):
             ).fetchone()
         return max(0.0, float(row[0]) - now) if row is not None else 0.0
 
-    def push_slot(self, channel: str, next_at: float) -> None:
-        """A post to `channel` ended: its next slot starts no earlier than `next_at` (epoch s),
-        so the pace counts from when Slack had the message, not from when it was sent."""
-        self._write(
-            "UPDATE channel_pace SET next_at = ? WHERE channel = ? AND next_at < ?",
-            (next_at, channel, next_at),
-        )
+    def push_slot(self, channel: str, interval: float, now: float | None = None) -> None:
+        """A post to `channel` ended: its next slot starts no earlier than `interval` seconds
+        from now, so the pace counts from when Slack had the message, not from when it was
+        sent."""
+        with self.transaction() as db:
+            next_at = (self._clock(db) if now is None else now) + interval
+            db.execute(
+                "UPDATE channel_pace SET next_at = ? WHERE channel = ? AND next_at < ?",
+                (next_at, channel, next_at),
+            )
+
+    def _clock(self, db: Any) -> float:
+        """Now, in epoch seconds, by the database's clock (SQLite's is this process's)."""
+        del db
+        return time.time()
 
     def mark_posted(
         self,
