@@ -54,6 +54,12 @@ class Metrics:
         self.alerts = Counter("hubnews_alerts_posted", "Outbox rows posted", registry=reg)
         self.queue = Gauge("hubnews_queue_length", "Messages waiting to be posted", registry=reg)
         self.search_seconds = Histogram("hubnews_search_seconds", "Search latency", registry=reg)
+        self.leader = Gauge(
+            "hubnews_leader",
+            "1 on the replica that polls feeds and decides (the leader; always on SQLite), "
+            "0 on followers",
+            registry=reg,
+        )
 
     def watch_queue(self, store: StoreAPI) -> None:
         def length() -> float:
@@ -63,6 +69,9 @@ class Metrics:
                 return float("nan")
 
         self.queue.set_function(length)
+
+    def watch_role(self, role: Callable[[], str]) -> None:
+        self.leader.set_function(lambda: 1.0 if role() == "leader" else 0.0)
 
     def polled(self, result: str, new: int = 0, duplicates: int = 0) -> None:
         self.polls.labels(result).inc()

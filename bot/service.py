@@ -172,6 +172,7 @@ class _Service:
             self.close()
             raise
         metrics.watch_queue(self.store)
+        metrics.watch_role(lambda: leadership.role)
         self._signals(stop)
         self._announce(port, metrics_port)
         if client is not None:

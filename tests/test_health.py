@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.health import Health
+from bot.health import Health, Metrics
 from bot.store import Store
 
 
@@ -62,3 +62,14 @@ def test_the_answer_is_cached_for_a_few_seconds(tmp_path: Path) -> None:
     assert health()[1]["database"] == "ok"  # cached: no probe ran against the closed store
     health.probe.cache_for = 0
     assert health()[1]["database"] == "error"
+
+
+def test_metrics_say_whether_this_replica_leads() -> None:
+    from prometheus_client import generate_latest
+
+    role = ["follower"]
+    metrics = Metrics()
+    metrics.watch_role(lambda: role[0])
+    assert b"hubnews_leader 0.0" in generate_latest(metrics.registry)
+    role[0] = "leader"  # a takeover shows at the next scrape
+    assert b"hubnews_leader 1.0" in generate_latest(metrics.registry)

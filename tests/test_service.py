@@ -151,6 +151,7 @@ def test_terminal_sink_health_metrics_and_restart(tmp_path: Path, feeds: FeedSer
         status, text = get(f"http://127.0.0.1:{metrics_port}/metrics")
         assert status == 200 and b"hubnews_polls_total" in text
         assert b"hubnews_queue_length" in text
+        assert b"hubnews_leader 1.0" in text  # one process on SQLite: it leads
     finally:
         stop.set()
         thread.join(15)
