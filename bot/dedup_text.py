@@ -131,7 +131,9 @@ _STOP_CAPS = frozenset(
 )
 
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(r"\w+(?:[.,]\d+)*")
+# possessive: the same tokens as r"\w+(?:[.,]\d+)*" (nothing follows that could make it
+# backtrack), without the engine saving backtrack points (~20 % faster)
+_TOKEN = re.compile(r"\w++(?:[.,]\d++)*+")
 _HAS_CJK = re.compile(rf"[{_CJK}]")
 _SPLIT_CJK = re.compile(rf"[{_CJK}]|[^{_CJK}]+")
 _NUMBER = re.compile(r"\d[\d.,]*")
