@@ -69,14 +69,14 @@ RULES: Mapping[str, float] = MappingProxyType(
 class Sentence(NamedTuple):  # a tuple: built ~15 times per text, cheaper than a dataclass
     text: str
     tokens: int
-    grams: frozenset[int]
+    grams: frozenset[tuple[str, ...]]
     words: frozenset[str]  # its tokens (a rewording test reads them; not tokenised again)
 
 
 @dataclass(frozen=True, slots=True)
 class Text:
     sentences: tuple[Sentence, ...]
-    grams: frozenset[int]
+    grams: frozenset[tuple[str, ...]]
     words: frozenset[str]
     numbers: frozenset[str]
     names: frozenset[str]
@@ -101,7 +101,7 @@ def prepare(title: str, body: str) -> Text:
     wide = cjk or bool(_WIDE.search(text))  # else every paragraph splits the Latin way
     paragraphs, dropped = strip(text)
     sentences = []
-    grams_all: set[int] = set()
+    grams_all: set[tuple[str, ...]] = set()
     words: set[str] = set()
     for paragraph in paragraphs:
         if not wide:
@@ -114,7 +114,8 @@ def prepare(title: str, body: str) -> Text:
             tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
             if not tokens:
                 continue
-            grams = frozenset(map(hash, itertools.pairwise(tokens))) or frozenset(map(hash, tokens))
+            # word pairs as tuples (hashed once, into the set), a lone word as a 1-tuple
+            grams = frozenset(itertools.pairwise(tokens)) or frozenset(zip(tokens))
             grams_all.update(grams)
             words.update(tokens)
             sentences.append(Sentence(part, len(tokens), grams, frozenset(tokens)))
