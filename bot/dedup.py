@@ -309,7 +309,7 @@ class Deduper:
                     if mine is None:
                         mine = prepare(story.title, story.body)
                         self._mine = ((story.key, story.title, story.body), mine)
-                    v = compare(mine, text, self.thresholds)
+                    v = compare(mine, text, self.thresholds, brief=True)
                     if v is not None:
                         ok, kind, reason = v.copy, v.kind, v.reason
                         scores = {**scores, **v.scores}

@@ -71,19 +71,45 @@ class Sentence(NamedTuple):  # a tuple: built ~15 times per text, cheaper than a
     text: str
     tokens: int
     grams: frozenset[tuple[str, ...]]
-    words: frozenset[str]  # its tokens (a rewording test reads them; not tokenised again)
+    words: list[str]  # its tokens (a rewording test reads them; not tokenised again)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Text:
+    """A prepared text. Its words and facts are computed when first read: a comparison that
+    cannot end in a copy stops before it needs them (`compare(..., brief=True)`)."""
+
     sentences: tuple[Sentence, ...]
     grams: frozenset[tuple[str, ...]]
-    words: frozenset[str]
-    numbers: frozenset[str]
-    names: frozenset[str]
     boilerplate: int  # paragraphs dropped
     tokens: int
-    may_correct: bool  # a correction word may be in it (else no sentence is searched for one)
+    kept: str  # the paragraphs kept, joined (where the facts are read)
+    _words: frozenset[str] | None = None
+    _facts: tuple[frozenset[str], frozenset[str], bool] | None = None
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = frozenset(itertools.chain.from_iterable(s.words for s in self.sentences))
+        return self._words
+
+    def _read_facts(self) -> tuple[frozenset[str], frozenset[str], bool]:
+        if self._facts is None:
+            self._facts = (*_facts(self.kept), _may_correct(self.kept))
+        return self._facts
+
+    @property
+    def numbers(self) -> frozenset[str]:
+        return self._read_facts()[0]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self._read_facts()[1]
+
+    @property
+    def may_correct(self) -> bool:
+        """A correction word may be in it (else no sentence is searched for one)."""
+        return self._read_facts()[2]
 
 
 _EMPTY: frozenset[str] = frozenset()
@@ -105,7 +131,6 @@ def prepare(title: str, body: str) -> Text:
     paragraphs, dropped = strip(text)
     sentences = []
     grams_all: set[tuple[str, ...]] = set()
-    words: set[str] = set()
     for paragraph in paragraphs:
         if not wide:
             parts = _SENTENCE_LATIN.split(paragraph)
@@ -120,20 +145,14 @@ def prepare(title: str, body: str) -> Text:
             # word pairs as tuples (hashed once, into the set), a lone word as a 1-tuple
             grams = frozenset(itertools.pairwise(tokens)) or frozenset(zip(tokens))
             grams_all.update(grams)
-            words.update(tokens)
-            sentences.append(Sentence(part, len(tokens), grams, frozenset(tokens)))
+            sentences.append(Sentence(part, len(tokens), grams, tokens))
     del title  # titles are compared by the index's judge; the verifier reads the text
-    kept = "\n".join(paragraphs)
-    numbers, names = _facts(kept)
     return Text(
         tuple(sentences),
         frozenset(grams_all),
-        frozenset(words),
-        numbers,
-        names,
         dropped,
         sum(s.tokens for s in sentences),
-        _may_correct(kept),
+        "\n".join(paragraphs),
     )
 
 
@@ -170,7 +189,7 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
 
 
 def _reworded(s: Sentence, other: Text, rules: Mapping[str, float]) -> bool:
-    words = s.words
+    words = set(s.words)
     return len(words & other.words) >= rules["reworded"] * len(words) and len(
         s.grams & other.grams
     ) >= rules["reworded_grams"] * len(s.grams)
@@ -209,9 +228,26 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict | None:
+def _cannot_copy(new_share: float, old_covered: float, rules: Mapping[str, float]) -> bool:
+    """Shares for which no rule of `compare` can say "copy": every copy verdict needs
+    new_share <= contained_new (contained: fresh_share <= new_share), or old_covered >=
+    rewords_cover (contained, rewording part), >= fuller_cover (fuller, update on top) or
+    > reworded_cover (reworded)."""
+    return (
+        new_share > rules["contained_new"]
+        and old_covered < rules["rewords_cover"]
+        and old_covered < rules["fuller_cover"]
+        and old_covered <= rules["reworded_cover"]
+    )
+
+
+def compare(
+    new: Text, old: Text, rules: Mapping[str, float] = RULES, *, brief: bool = False
+) -> Verdict | None:
     """Is `new` a copy of `old`? Sentence-level, on full texts; None when a text is nothing
-    but boilerplate (the title-aware judge decides then)."""
+    but boilerplate (the title-aware judge decides then). With `brief`, a pair whose shared
+    sentences are too few for any copy rule gets a "new" verdict at once, with only those
+    shares measured (for a caller that reads the scores and reason of copies only)."""
     q, c, rule = new, old, rules["shared"]
     if not q.sentences or not c.sentences:
         return None
@@ -220,6 +256,14 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
     q_tokens, c_tokens = max(1, q.tokens), max(1, c.tokens)
     new_tokens = sum(s.tokens for s, ok in zip(q.sentences, qs, strict=True) if not ok)
     covered = sum(s.tokens for s, ok in zip(c.sentences, cs, strict=True) if ok)
+    if brief and _cannot_copy(new_tokens / q_tokens, covered / c_tokens, rules):
+        return Verdict(
+            False,
+            "near",
+            {"new_share": new_tokens / q_tokens, "old_covered": covered / c_tokens},
+            f"{new_tokens / q_tokens:.0%} of it is not in the earlier story, which it covers "
+            f"{covered / c_tokens:.0%} of: too little shared for a copy",
+        )
     unshared = [s for s, ok in zip(q.sentences, qs, strict=True) if not ok]
     new_facts = frozenset().union(*(frozenset().union(*_facts(s.text)) for s in unshared)) - (
         c.numbers | c.names
