@@ -18,6 +18,11 @@ a verdict and one sentence naming the shared part and the new part:
     reworded                nearly every sentence reworded, same facts, similar length -> copy
     otherwise               new lead or new paragraphs of substance -> new news
 
+With `brief=True` (what `bot.dedup` asks), a pair whose shared sentences are too few for any
+copy rule (the new text mostly unshared and at most half of the old one covered) is "new" at
+once: its facts, rewordings and figures are never measured (a text's words and facts are
+computed when first read). Every copy verdict is the same either way.
+
 Thresholds were chosen on the `train` split of tests/copies_pairs (never on `test`).
 """
 
@@ -143,7 +148,9 @@ def prepare(title: str, body: str) -> Text:
             if not tokens:
                 continue
             # word pairs as tuples (hashed once, into the set), a lone word as a 1-tuple
-            grams = frozenset(itertools.pairwise(tokens)) or frozenset(zip(tokens))
+            grams: frozenset[tuple[str, ...]] = frozenset(itertools.pairwise(tokens)) or frozenset(
+                zip(tokens)
+            )
             grams_all.update(grams)
             sentences.append(Sentence(part, len(tokens), grams, tokens))
     del title  # titles are compared by the index's judge; the verifier reads the text

@@ -677,6 +677,4 @@ def test_one_scan_finds_every_cjk_or_full_width_character() -> None:
     from bot.dedup_verify import _WIDE, _WIDE_OR_CJK
 
     text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
-    assert set(_WIDE_OR_CJK.findall(text)) == set(_WIDE.findall(text)) | set(
-        _HAS_CJK.findall(text)
-    )
+    assert set(_WIDE_OR_CJK.findall(text)) == set(_WIDE.findall(text)) | set(_HAS_CJK.findall(text))
