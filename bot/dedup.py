@@ -14,7 +14,9 @@ Rule order (the first that decides wins):
               the last RECENT stories added are kept in memory) by `bot.dedup_verify`:
               which sentences are shared, where they sit, what the rest adds. Its verdict
               and explanation replace the judge's; kind "fuller" = a full article after its
-              teaser. Without a text (no `text_of`), the judge decides as before.
+              teaser. A pair sharing too few sentences for any copy rule stops there
+              (`compare(brief=True)`: "new", without measuring facts and rewordings).
+              Without a text (no `text_of`), the judge decides as before.
 Title-only items (body < MIN_BODY tokens) are judged on their titles alone with a stricter
 threshold, and never when the title is generic ("Live updates") or under three words.
 
@@ -322,7 +324,7 @@ class Deduper:
                     if mine is None:
                         mine = prepare(story.title, story.body)
                         self._mine = ((story.key, story.title, story.body), mine)
-                    v = compare(mine, text, self.thresholds)
+                    v = compare(mine, text, self.thresholds, brief=True)
                     if v is not None:
                         ok, kind, reason = v.copy, v.kind, v.reason
                         scores = {**scores, **v.scores}

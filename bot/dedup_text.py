@@ -22,8 +22,8 @@ MAX_CHARS characters of a body are read: a 5 MB body costs no more than a long a
 
 from __future__ import annotations
 
+import functools
 import html
-import itertools
 import re
 import struct
 import unicodedata
@@ -131,7 +131,9 @@ _STOP_CAPS = frozenset(
 )
 
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(r"\w+(?:[.,]\d+)*")
+# possessive: the same tokens as r"\w+(?:[.,]\d+)*" (nothing follows that could make it
+# backtrack), without the engine saving backtrack points (~20 % faster)
+_TOKEN = re.compile(r"\w++(?:[.,]\d++)*+")
 _HAS_CJK = re.compile(rf"[{_CJK}]")
 _SPLIT_CJK = re.compile(rf"[{_CJK}]|[^{_CJK}]+")
 _NUMBER = re.compile(r"\d[\d.,]*")
@@ -146,6 +148,8 @@ _MULT = [
     for m in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5)
 ]
 _HEADER = struct.Struct("<IHHHHHHB")
+_NO_SHINGLES = np.empty(0, np.uint32)  # an unpacked story has no lookup shingles (read-only)
+_NO_SHINGLES.flags.writeable = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +222,13 @@ def unique(values: np.ndarray) -> np.ndarray:
 
 
 def _small(values: list[str]) -> np.ndarray:
-    """16-bit hashes, sorted; the MAX_FACTS smallest (compare below both maxima)."""
-    return unique((token_hashes(values) & 0xFFFF).astype(np.uint16))[:MAX_FACTS]
+    """16-bit hashes, sorted; the MAX_FACTS smallest (compare below both maxima). In plain
+    Python: a story has tens of facts, where numpy's per-call cost dominates."""
+    small = sorted({zlib.crc32(v.encode()) & 0xFFFF for v in values})[:MAX_FACTS]
+    return np.array(small, np.uint16)
 
 
+@functools.lru_cache(maxsize=4096)
 def _number(token: str) -> str:
     """'1,000' -> '1000', '7,5' -> '7.5', '7.50' -> '7.5', '007' -> '7'."""
     number = _THOUSANDS.sub("", token.rstrip(".,")).replace(",", ".")
@@ -281,22 +288,24 @@ def pack(f: Features) -> bytes:
 
 
 def unpack(blob: bytes) -> Features:
-    n_tokens, n_sample, *counts, _spare, flags = _HEADER.unpack_from(blob)
-    offset = _HEADER.size
-    sample = np.frombuffer(blob, "<u4", n_sample, offset)
-    offset += 4 * n_sample
-    small = np.frombuffer(blob, "<u2", sum(counts), offset)  # one view, sliced
-    bounds = itertools.pairwise(itertools.accumulate(counts, initial=0))
-    lead, numbers, names, title = (small[start:end] for start, end in bounds)
+    n_tokens, n_sample, n_lead, n_numbers, n_names, n_title, _spare, flags = _HEADER.unpack_from(
+        blob
+    )
+    offset = _HEADER.size + 4 * n_sample
+    a = n_lead  # slice ends in one view of the 16-bit part (8 candidates a check: cheap)
+    b = a + n_numbers
+    c = b + n_names
+    d = c + n_title
+    small = np.frombuffer(blob, "<u2", d, offset)
     return Features(
-        np.empty(0, np.uint32),
-        sample,
+        _NO_SHINGLES,
+        np.frombuffer(blob, "<u4", n_sample, _HEADER.size),
         bool(flags & 1),
         bool(flags & 4),
-        lead,
-        numbers,
-        names,
-        title,
+        small[:a],
+        small[a:b],
+        small[b:c],
+        small[c:d],
         n_tokens,
         bool(flags & 2),
     )

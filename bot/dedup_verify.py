@@ -22,6 +22,12 @@ a verdict and one sentence naming the shared part and the new part:
     reworded                nearly every sentence reworded, same facts, similar length -> copy
     otherwise               new lead or new paragraphs of substance -> new news
 
+With `brief=True` (what `bot.dedup` asks), a pair whose shared sentences are too few for any
+copy rule (the new text mostly unshared and at most half of the old one covered, and not a
+possible rewording in order) is "new" at once: its facts, rewordings and figures are never
+measured (a text's words and facts are computed when first read). Every copy verdict is
+the same either way.
+
 Thresholds were chosen on the `train` split of tests/copies_pairs (never on `test`).
 """
 
@@ -49,6 +55,7 @@ _SENTENCE = re.compile(
 # the same split for text without CJK or full-width punctuation (2x faster: no empty match)
 _SENTENCE_LATIN = re.compile(r"(?<=[.!?])[\"'”’»)]*\s+")
 _WIDE = re.compile(r"[\u3000-\u9fff\uff01\uff1f]")
+_WIDE_OR_CJK = re.compile(r"[\u3000-\u9fff\uf900-\ufaff\uff01\uff1f]")  # one scan for both
 
 RULES: Mapping[str, float] = MappingProxyType(
     {
@@ -82,20 +89,56 @@ RULES: Mapping[str, float] = MappingProxyType(
 class Sentence(NamedTuple):  # a tuple: built ~15 times per text, cheaper than a dataclass
     text: str
     tokens: int
-    grams: frozenset[int]
-    words: frozenset[str]
+    grams: frozenset[tuple[str, ...]]
+    words: list[str]  # its tokens (a rewording test reads them; not tokenised again)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Text:
+    """A prepared text. Its words and facts are computed when first read: a comparison that
+    cannot end in a copy stops before it needs them (`compare(..., brief=True)`)."""
+
     sentences: tuple[Sentence, ...]
-    grams: frozenset[int]
-    words: frozenset[str]
-    numbers: frozenset[str]
-    names: frozenset[str]
+    grams: frozenset[tuple[str, ...]]
     boilerplate: int  # paragraphs dropped
     tokens: int
-    proper: bool  # capitals mark names (not nouns, as in German): names count as facts
+    kept: str  # the paragraphs kept, joined (where the facts are read)
+    _words: frozenset[str] | None = None
+    _facts: tuple[frozenset[str], frozenset[str], bool, bool] | None = None
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = frozenset(itertools.chain.from_iterable(s.words for s in self.sentences))
+        return self._words
+
+    def _read_facts(self) -> tuple[frozenset[str], frozenset[str], bool, bool]:
+        if self._facts is None:
+            numbers, names = _facts(self.kept)
+            # German capitalises every noun: there a capital marks no name, names are no facts
+            proper = len(_CAPS.findall(self.kept)) < NOUN_CAPS * self.tokens or (
+                detect(self.kept) != "de"
+            )
+            self._facts = (numbers, names if proper else _EMPTY, _may_correct(self.kept), proper)
+        return self._facts
+
+    @property
+    def numbers(self) -> frozenset[str]:
+        return self._read_facts()[0]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self._read_facts()[1]
+
+    @property
+    def may_correct(self) -> bool:
+        """A correction word may be in it (else no sentence is searched for one)."""
+        return self._read_facts()[2]
+
+    @property
+    def proper(self) -> bool:
+        """Capitals mark names (not nouns, as in German): names count as facts."""
+        return self._read_facts()[3]
 
 
 _EMPTY: frozenset[str] = frozenset()
@@ -111,12 +154,13 @@ def _facts(text: str, names: bool = True) -> tuple[frozenset[str], frozenset[str
 def prepare(title: str, body: str) -> Text:
     """A text's sentences (boilerplate removed) with their bigrams; its words and facts."""
     text = clean(body[:VERIFY_CHARS])
-    cjk = bool(_HAS_CJK.search(text))
-    wide = cjk or bool(_WIDE.search(text))  # else every paragraph splits the Latin way
+    cjk = wide = False  # most texts hold neither: one scan tells
+    if _WIDE_OR_CJK.search(text):
+        cjk = bool(_HAS_CJK.search(text))
+        wide = cjk or bool(_WIDE.search(text))  # else every paragraph splits the Latin way
     paragraphs, dropped = strip(text)
     sentences = []
-    grams_all: set[int] = set()
-    words: set[str] = set()
+    grams_all: set[tuple[str, ...]] = set()
     for paragraph in paragraphs:
         if not wide:
             parts = _SENTENCE_LATIN.split(paragraph)
@@ -128,25 +172,19 @@ def prepare(title: str, body: str) -> Text:
             tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
             if not tokens:
                 continue
-            grams = frozenset(map(hash, itertools.pairwise(tokens))) or frozenset(map(hash, tokens))
+            # word pairs as tuples (hashed once, into the set), a lone word as a 1-tuple
+            grams: frozenset[tuple[str, ...]] = frozenset(itertools.pairwise(tokens)) or frozenset(
+                zip(tokens)
+            )
             grams_all.update(grams)
-            words.update(tokens)
-            sentences.append(Sentence(part, len(tokens), grams, frozenset(tokens)))
+            sentences.append(Sentence(part, len(tokens), grams, tokens))
     del title  # titles are compared by the index's judge; the verifier reads the text
-    joined = "\n".join(paragraphs)
-    numbers, names = _facts(joined)
-    total = sum(s.tokens for s in sentences)
-    # German capitalises every noun: there a capital marks no name, and names are not facts
-    proper = len(_CAPS.findall(joined)) < NOUN_CAPS * total or detect(joined) != "de"
     return Text(
         tuple(sentences),
         frozenset(grams_all),
-        frozenset(words),
-        numbers,
-        names if proper else _EMPTY,
         dropped,
-        total,
-        proper,
+        sum(s.tokens for s in sentences),
+        "\n".join(paragraphs),
     )
 
 
@@ -184,7 +222,7 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
 
 
 def _reworded(s: Sentence, other: Text, rules: Mapping[str, float]) -> bool:
-    words = set(raw_tokens(s.text.lower(), cleaned=True))
+    words = set(s.words)
     return len(words & other.words) >= rules["reworded"] * len(words) and len(
         s.grams & other.grams
     ) >= rules["reworded_grams"] * len(s.grams)
@@ -195,6 +233,28 @@ _CORRECTION = re.compile(
     r"correctif|corrección|correção|rettifica)\b|更正|訂正|정정",
     re.IGNORECASE,
 )
+# What every _CORRECTION match holds once lower-cased: case-insensitive matching equates the
+# ASCII letters of these words only with their own cases, except "i" with "ı" and "İ" (which
+# lower-cases to "i" + U+0307). A text holding none of these cannot match (one cheap scan
+# instead of one regex search per unshared sentence and candidate).
+_CORRECTION_HINTS = (
+    "corre",
+    "clarification",
+    "berichtigung",
+    "korrektur",
+    "rectificatif",
+    "rettifica",
+    "更正",
+    "訂正",
+    "정정",
+    "ı",
+    "\u0307",
+)
+
+
+def _may_correct(text: str) -> bool:
+    low = text.lower()
+    return any(hint in low for hint in _CORRECTION_HINTS)
 
 
 def _in_order(q: Text, c: Text, rule: float, lead_rule: float) -> tuple[int, int, bool]:
@@ -202,14 +262,16 @@ def _in_order(q: Text, c: Text, rule: float, lead_rule: float) -> tuple[int, int
     match a sentence of `c` (word Dice >= rule) in `c`'s order, how many of `c`'s sentences
     they match, whether `q`'s lead matches one of them by at least `lead_rule`). The order
     is the longest increasing run of matched positions."""
+    theirs = [set(o.words) for o in c.sentences]
     run: list[int] = []
     matched: set[int] = set()
     lead = False
     for i, s in enumerate(q.sentences):
+        mine = set(s.words)
         best, where = rule, -1
-        for j, o in enumerate(c.sentences):
-            both = len(s.words) + len(o.words)
-            dice = 2 * len(s.words & o.words) / both if both else 0.0
+        for j, other in enumerate(theirs):
+            both = len(mine) + len(other)
+            dice = 2 * len(mine & other) / both if both else 0.0
             if dice >= best:
                 best, where = dice, j
         if where < 0:
@@ -221,13 +283,37 @@ def _in_order(q: Text, c: Text, rule: float, lead_rule: float) -> tuple[int, int
     return len(run), len(matched), lead
 
 
+def _may_reword(q: Text, c: Text, rules: Mapping[str, float]) -> bool:
+    """Whether the in-order rewording rule applies at all (long enough, no new number)."""
+    return len(q.sentences) >= rules["aligned_sentences"] and (
+        len(q.numbers - c.numbers) <= rules["aligned_numbers"]
+    )
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict | None:
+def _cannot_copy(new_share: float, old_covered: float, rules: Mapping[str, float]) -> bool:
+    """Shares for which no rule of `compare` can say "copy": every copy verdict needs
+    new_share <= contained_new (contained: fresh_share <= new_share), or old_covered >=
+    rewords_cover (contained, rewording part), >= fuller_cover (fuller, update on top) or
+    > reworded_cover (reworded)."""
+    return (
+        new_share > rules["contained_new"]
+        and old_covered < rules["rewords_cover"]
+        and old_covered < rules["fuller_cover"]
+        and old_covered <= rules["reworded_cover"]
+    )
+
+
+def compare(
+    new: Text, old: Text, rules: Mapping[str, float] = RULES, *, brief: bool = False
+) -> Verdict | None:
     """Is `new` a copy of `old`? Sentence-level, on full texts; None when a text is nothing
-    but boilerplate (the title-aware judge decides then)."""
+    but boilerplate (the title-aware judge decides then). With `brief`, a pair whose shared
+    sentences are too few for any copy rule gets a "new" verdict at once, with only those
+    shares measured (for a caller that reads the scores and reason of copies only)."""
     q, c, rule = new, old, rules["shared"]
     if not q.sentences or not c.sentences:
         return None
@@ -236,6 +322,18 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
     q_tokens, c_tokens = max(1, q.tokens), max(1, c.tokens)
     new_tokens = sum(s.tokens for s, ok in zip(q.sentences, qs, strict=True) if not ok)
     covered = sum(s.tokens for s, ok in zip(c.sentences, cs, strict=True) if ok)
+    if (
+        brief
+        and _cannot_copy(new_tokens / q_tokens, covered / c_tokens, rules)
+        and not _may_reword(q, c, rules)
+    ):
+        return Verdict(
+            False,
+            "near",
+            {"new_share": new_tokens / q_tokens, "old_covered": covered / c_tokens},
+            f"{new_tokens / q_tokens:.0%} of it is not in the earlier story, which it covers "
+            f"{covered / c_tokens:.0%} of: too little shared for a copy",
+        )
     unshared = [s for s, ok in zip(q.sentences, qs, strict=True) if not ok]
     names = q.proper and c.proper
     new_facts = frozenset().union(
@@ -245,7 +343,7 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
     fresh = [s for s in unshared if not _reworded(s, c, rules)]
     fresh_tokens = sum(s.tokens for s in fresh)
     fresh_ids = {id(s) for s in fresh}
-    correction = any(_CORRECTION.search(s.text) for s in unshared)
+    correction = q.may_correct and any(_CORRECTION.search(s.text) for s in unshared)
     lead = 0
     while lead < len(qs) and qs[lead]:
         lead += 1
@@ -299,9 +397,7 @@ def compare(new: Text, old: Text, rules: Mapping[str, float] = RULES) -> Verdict
             f"{where} {are} in the earlier story, but a shared sentence changes a figure "
             f"({old_n} -> {new_n}): a correction or new data",
         )
-    if len(q.sentences) >= rules["aligned_sentences"] and (
-        len(q.numbers - c.numbers) <= rules["aligned_numbers"]
-    ):
+    if _may_reword(q, c, rules):
         in_order, matched, same_lead = _in_order(
             q, c, rules["aligned_match"], rules["aligned_lead"]
         )

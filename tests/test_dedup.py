@@ -689,3 +689,77 @@ def test_capitals_count_as_names_except_in_german(text: str, proper: bool) -> No
     prepared = prepare("", text)
     assert prepared.proper is proper
     assert bool(prepared.names) is proper
+
+
+def test_brief_verification_gives_every_copy_verdict_and_stops_only_on_new_news(
+    corpus: Path,
+) -> None:
+    """`compare(brief=True)` (what the Deduper calls) stops early only where the full
+    comparison says "new", and gives every copy verdict word for word (copies pair set)."""
+    sys.path.insert(0, str(Path(__file__).parent / "copies_pairs"))
+    import pairset
+
+    from bot.dedup_verify import compare, prepare
+
+    stopped = 0
+    try:
+        pairs = [(pairset.build(p["b"]), pairset.build(p["a"])) for p in pairset.pairs()]
+    except pairset.Unavailable as exc:
+        pytest.skip(str(exc))
+    for new, old in pairs:
+        full = compare(prepare(*new), prepare(*old))
+        brief = compare(prepare(*new), prepare(*old), brief=True)
+        if full is None or full.copy:
+            assert brief == full
+        else:
+            assert brief is not None and not brief.copy
+            stopped += brief != full
+    assert stopped >= 100  # the shortcut is taken (else this test would test nothing)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CORRECTION: an earlier version misstated the figure.",
+        "Clarification: the plant opens in May.",
+        "Clarıfication (a dotless i) and clarİfication (a dotted capital I).",
+        "Berichtigung: In einer früheren Fassung hieß es 5 Millionen.",
+        "KORREKTUR der Zahl; Rectificatif; Correctif; Rettifica.",
+        "Corrección: la cifra era otra. Correção do valor.",
+        "更正：此前报道有误。訂正します。정정 보도.",
+        "Shares rose 3% on Friday, the company said.",
+        "",
+    ],
+)
+def test_a_text_without_the_correction_hint_never_matches_the_correction_pattern(
+    text: str,
+) -> None:
+    from bot.dedup_verify import _CORRECTION, _may_correct
+
+    if _CORRECTION.search(text):
+        assert _may_correct(text)
+    for word in text.split():  # each word alone too (what a sentence may hold)
+        assert not _CORRECTION.search(word) or _may_correct(word)
+
+
+def test_possessive_token_pattern_gives_the_backtracking_patterns_tokens() -> None:
+    import re
+
+    from bot.dedup_text import _TOKEN
+
+    reference = re.compile(r"\w+(?:[.,]\d+)*")
+    for text in [
+        *SPLIT_CASES,
+        "US$7.5bn, 1,000,000.25 and 3.5.6 or a.1 b,22, 7., ,8 x_y 1.2.c",
+        "\n".join(SEED_A[1]),
+        CJK[1],
+    ]:
+        assert _TOKEN.findall(text) == reference.findall(text)
+
+
+def test_one_scan_finds_every_cjk_or_full_width_character() -> None:
+    from bot.dedup_text import _HAS_CJK
+    from bot.dedup_verify import _WIDE, _WIDE_OR_CJK
+
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    assert set(_WIDE_OR_CJK.findall(text)) == set(_WIDE.findall(text)) | set(_HAS_CJK.findall(text))
