@@ -32,6 +32,7 @@ from pathlib import Path
 from bot.classify import load_taxonomy, tag_story
 from bot.query import parse_query
 from bot.store import Store, StoreAPI, open_store
+from bot.store.postgres.db import connect_raw
 from bot.store.sqlite.search import fts_expression
 from bot.story import Match, Source, Story
 
@@ -122,8 +123,10 @@ def build(path: Path | str, count: int) -> StoreAPI:
                 store.save(story)
         print(f"  stored {have + start + 5000:,}", file=sys.stderr, end="\r")
     print(f"built {count:,} stories in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    if store.backend == "postgres":
-        store._pg("ANALYZE")  # type: ignore[attr-defined]  # planner statistics after the load
+    if store.backend == "postgres":  # planner statistics, and the GIN pending lists merged
+        # into the index, as autovacuum does after a load (VACUUM runs outside a transaction)
+        with connect_raw(str(path)) as conn:
+            conn.execute("VACUUM (ANALYZE) stories")
     return store
 
 

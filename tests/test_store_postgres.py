@@ -18,6 +18,7 @@ from bot.store import open_store
 from bot.store.postgres import PostgresStore
 from bot.store.postgres.base import pg_sql
 from bot.store.postgres.db import connect_raw, migrate, migrations, redact, schema_version
+from bot.store.postgres.search import tsquery
 from bot.story import Source, Story
 
 
@@ -147,3 +148,63 @@ def test_cli_search_takes_a_postgresql_url_by_db_and_by_environment(
     monkeypatch.setenv("HUBNEWS_DB", url)
     assert main(["search", "--config", str(config_file), "--json", "weather"]) == 0
     assert [json.loads(x)["key"] for x in capsys.readouterr().out.splitlines()] == ["k2"]
+
+
+def test_the_newest_matches_are_collected_window_by_window_back_to_the_first(pg_server) -> None:
+    """The candidate pool walks back from the newest id in windows (a window of 20 ids here):
+    it stops once it holds the pool, and reports when it holds every match."""
+    store = PostgresStore(pg_server.database())
+    try:
+        with store.transaction():
+            for n in range(1, 101):
+                word = "lithium" if n in (5, 50, 90) else "cobalt"
+                store.save(story(f"k{n}", f"Mine {n}", f"A {word} mine."))
+        ids = {r["key"]: r["id"] for r in store._rows("SELECT key, id FROM stories")}
+        params: dict[str, object] = {}
+        match = f"({tsquery(parse_query('lithium'), params)})"
+        two = store._newest("search", match, "", params, 2, span=20)
+        assert two == ([ids["k90"], ids["k50"]], False)
+        every = store._newest("search", match, "", params, 5, span=20)
+        assert every == ([ids["k90"], ids["k50"], ids["k5"]], True)
+        assert store._newest("title_search", match, "", params, 5, span=20) == ([], True)
+    finally:
+        store.close()
+
+
+def test_migration_002_fills_the_search_columns_of_stories_stored_before_it(pg_server) -> None:
+    url = pg_server.empty_database()
+    with connect_raw(url) as conn:
+        conn.execute(migrations()[0][2].encode("utf-8"))
+        conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (1)")
+        times = (("p", "2026-11-30T10:00:00Z"), ("f", None), ("bad", "garbage"))
+        for n, (key, published) in enumerate(times, 1):
+            conn.execute(
+                "INSERT INTO stories (id, key, url, title, feed, source_title, domain, "
+                "published, first_seen, cluster_id, search) VALUES (%s, %s, '', 'Lithium mine', "
+                "'f', 'F', 'x', %s, '2026-11-29T08:00:00Z', %s, "
+                "setweight(to_tsvector('english', 'Lithium mine'), 'A') || "
+                "setweight(to_tsvector('english', 'cobalt body'), 'C'))",
+                (n, key, published, n),
+            )
+    store = open_store(url)
+    try:
+        rows = {
+            r["key"]: (r["at"], r["t"])
+            for r in store._rows("SELECT key, at, title_search::text AS t FROM stories")
+        }
+        assert rows == {
+            "p": (datetime(2026, 11, 30, 10, tzinfo=UTC), "'lithium':1A 'mine':2A"),
+            "f": (datetime(2026, 11, 29, 8, tzinfo=UTC), "'lithium':1A 'mine':2A"),
+            "bad": (datetime(2026, 11, 29, 8, tzinfo=UTC), "'lithium':1A 'mine':2A"),
+        }
+        [kept] = store._rows(  # the vectors are kept in the row, not in the TOAST table
+            "SELECT attstorage FROM pg_attribute "
+            "WHERE attrelid = 'stories'::regclass AND attname = 'search'"
+        )
+        assert kept["attstorage"] == "m"
+    finally:
+        store.close()

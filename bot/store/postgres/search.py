@@ -25,6 +25,7 @@ from bot.store.sqlite.search import (
     MARK_END,
     MARK_START,
     NEWEST_POOL,
+    TITLE_POOL,
     Hit,
     SearchMixin,
     _around,
@@ -32,12 +33,12 @@ from bot.store.sqlite.search import (
 )
 from bot.store.sqlite.stories import _CJK_RUN, cjk_bigrams, story_from_row
 
-_RANK = "ts_rank('{0.0, 0.2, 0.4, 1.0}', s.search, q.q)"  # weights D, C, B, A
-_RECENCY = (  # a stored time PostgreSQL cannot read counts as the first-seen time
-    "(1.0 + GREATEST(0.0, EXTRACT(EPOCH FROM (CAST(:now AS timestamptz) - COALESCE("
-    "hubnews_time(s.published), hubnews_time(s.first_seen), CAST(:now AS timestamptz)))) "
-    "/ 86400.0) / 90.0)"
+_RANK = "ts_rank('{{0.0, 0.2, 0.4, 1.0}}', s.search, {0})"  # weights D, C, B, A
+_RECENCY = (  # `at`: published, else first seen (migration 002); neither readable: now
+    "(1.0 + GREATEST(0.0, EXTRACT(EPOCH FROM (CAST(:now AS timestamptz) - "
+    "COALESCE(s.at, CAST(:now AS timestamptz)))) / 86400.0) / 90.0)"
 )
+WINDOW = 10  # the first id window holds the newest pool * WINDOW stories
 HEADLINE_TEXT = 4000  # characters of the body a snippet is looked for in (ts_headline parses it)
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2"
 
@@ -74,25 +75,66 @@ class PgSearchMixin(SearchMixin, PgBase):
             "limit": limit,
             "offset": offset,
         }
-        match = tsquery(query, params)
+        words = tsquery(query, params)
+        match = f"({words})" if words else None  # (&& and || bind looser than @@)
         where = _filters(query, params, tags_in_match=False)
-        if match:
-            rows = []
-            if offset + limit <= 100:
-                rows = self._rows(_ranked(match, where, NEWEST_POOL), params)
-            if len(rows) < limit:
-                rows = self._rows(_ranked(match, where, None), params)
-        else:
-            rows = self._rows(
-                "SELECT s.cluster_id AS cluster, MAX(s.id) AS id, 0.0 AS rank FROM stories s "
-                f"WHERE TRUE {where} GROUP BY s.cluster_id "
-                "ORDER BY MAX(COALESCE(s.published, s.first_seen)) DESC "
-                "LIMIT :limit OFFSET :offset",
-                params,
-            )
-        return [
-            self._pg_hit(r["cluster"], r["id"], r["rank"], match, params, query.words) for r in rows
-        ]
+        with self.transaction():  # one round trip less per statement, one snapshot
+            if match:
+                rows: list[Any] = []
+                every = False
+                if offset + limit <= TITLE_POOL // 4:  # first try: bounded candidate pools
+                    ids, every = self._newest("search", match, where, params, NEWEST_POOL)
+                    titles, _ = self._newest("title_search", match, where, params, TITLE_POOL)
+                    rows = self._rows(
+                        _ranked(match, "s.id = ANY(:ids)"), {**params, "ids": ids + titles}
+                    )
+                if len(rows) < limit and not every:  # too few (or a deep page): every match
+                    rows = self._rows(_ranked(match, f"s.search @@ {match} {where}"), params)
+            else:
+                rows = self._rows(
+                    "SELECT s.cluster_id AS cluster, MAX(s.id) AS id, 0.0 AS rank FROM stories s "
+                    f"WHERE TRUE {where} GROUP BY s.cluster_id "
+                    "ORDER BY MAX(COALESCE(s.published, s.first_seen)) DESC "
+                    "LIMIT :limit OFFSET :offset",
+                    params,
+                )
+            return [
+                self._pg_hit(r["cluster"], r["id"], r["rank"], match, params, query.words)
+                for r in rows
+            ]
+
+    def _newest(
+        self,
+        column: str,
+        match: str,
+        where: str,
+        params: dict[str, Any],
+        pool: int,
+        span: int = 0,
+    ) -> tuple[list[int], bool]:
+        """The ids of the `pool` newest stories whose `column` matches (and the filters), and
+        whether they are every match. Ids grow with arrival; the walk goes back from the newest
+        in id windows, each a GIN match AND'ed with a primary-key range (a bitmap), so a
+        frequent word costs its newest rows, not all of them; each next window is sized by the
+        density of matches found so far."""
+        top = self._rows("SELECT COALESCE(MAX(id), 0) AS n FROM stories")[0]["n"]
+        sql = (
+            f"SELECT s.id FROM stories s WHERE s.{column} @@ {match} "
+            f"AND s.id > :lo AND s.id <= :hi {where} ORDER BY s.id DESC LIMIT :need"
+        )
+        found: list[int] = []
+        hi, span = int(top), span or pool * WINDOW
+        while True:
+            lo = max(0, hi - span)
+            got = [
+                r["id"]
+                for r in self._rows(sql, {**params, "lo": lo, "hi": hi, "need": pool - len(found)})
+            ]
+            found += got
+            if len(found) >= pool or lo == 0:
+                return found, len(found) < pool
+            wanted = (pool - len(found)) * span / max(1, len(got)) * 1.25
+            hi, span = lo, int(min(span * 16, max(span * 2, wanted)))
 
     def _pg_hit(
         self,
@@ -144,17 +186,13 @@ class PgSearchMixin(SearchMixin, PgBase):
         return best[0] if best and best[0] != lowered else None
 
 
-def _ranked(match: str, where: str, pool: int | None) -> str:
-    """Matches (the newest `pool`, or all), filtered, folded into clusters, ranked. The pool is
-    chosen by id alone (the GIN index, no ranking); only its rows are ranked."""
-    newest = f"ORDER BY s.id DESC LIMIT {int(pool)}" if pool else ""
+def _ranked(match: str, candidates: str) -> str:
+    """The candidates (a WHERE condition on `s`), folded into clusters, ranked: each cluster by
+    its best-ranked story."""
     return (
-        f"WITH q AS MATERIALIZED (SELECT {match} AS q), "
-        "pool AS MATERIALIZED (SELECT s.id FROM stories s, q "
-        f"WHERE s.search @@ q.q {where} {newest}), "
-        "m AS (SELECT s.cluster_id AS cluster, s.id AS id, "
-        f"-{_RANK} / {_RECENCY} AS r FROM pool JOIN stories s ON s.id = pool.id, q) "
-        "SELECT cluster, MIN(id) AS id, MIN(r) AS rank FROM ("
+        f"SELECT cluster, MIN(id) AS id, MIN(r) AS rank FROM ("
         "SELECT cluster, FIRST_VALUE(id) OVER (PARTITION BY cluster ORDER BY r, id) AS id, r "
-        "FROM m) best GROUP BY cluster ORDER BY rank, cluster LIMIT :limit OFFSET :offset"
+        f"FROM (SELECT s.cluster_id AS cluster, s.id AS id, -{_RANK.format(match)} / {_RECENCY} "
+        f"AS r FROM stories s WHERE {candidates}) m) best "
+        "GROUP BY cluster ORDER BY rank, cluster LIMIT :limit OFFSET :offset"
     )
