@@ -204,6 +204,7 @@ def main() -> int:
     args.db.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, tuple[list[float], dict[str, tuple[float, int]]]] = {}
     base: tuple[list[float], dict[str, float]] | None = None
+    server_line = ""
     if args.backend in ("sqlite", "both"):
         store = build(args.db, args.stories)
         assert isinstance(store, Store)
@@ -216,6 +217,14 @@ def main() -> int:
         try:
             store_pg = build(url, args.stories)
             results["postgres"] = measure(store_pg, args.repeat)
+            settings = store_pg._pg(  # type: ignore[attr-defined]
+                "SELECT current_setting('server_version') AS v, "
+                "current_setting('shared_buffers') AS b, current_setting('work_mem') AS w"
+            )[0]
+            server_line = (
+                f"PostgreSQL {settings['v']}: shared_buffers {settings['b']}, "
+                f"work_mem {settings['w']}"
+            )
             count = store_pg.count_stories()
             store_pg.close()
         finally:
@@ -223,6 +232,8 @@ def main() -> int:
                 server.stop()  # type: ignore[attr-defined]
     names = list(results)
     print(f"{count:,} stories; {len(QUERIES)} queries x {args.repeat}")
+    if server_line:
+        print(server_line)
     header = "".join(f"{n + ' ms':>13}" for n in names) + (f"{'bm25 ms':>9}" if base else "")
     print(f"{'query':28}{header} {'hits':>5}")
     for text in QUERIES:

@@ -160,13 +160,16 @@ def test_the_newest_matches_are_collected_window_by_window_back_to_the_first(pg_
                 word = "lithium" if n in (5, 50, 90) else "cobalt"
                 store.save(story(f"k{n}", f"Mine {n}", f"A {word} mine."))
         ids = {r["key"]: r["id"] for r in store._rows("SELECT key, id FROM stories")}
-        params: dict[str, object] = {}
+        params: dict[str, object] = {"now": "2026-12-01T00:00:00Z"}
         match = f"({tsquery(parse_query('lithium'), params)})"
-        two = store._newest("search", match, "", params, 2, span=20)
-        assert two == ([ids["k90"], ids["k50"]], False)
-        every = store._newest("search", match, "", params, 5, span=20)
-        assert every == ([ids["k90"], ids["k50"], ids["k5"]], True)
-        assert store._newest("title_search", match, "", params, 5, span=20) == ([], True)
+
+        def newest(column: str, pool: int) -> tuple[list[int], bool]:
+            rows, every = store._newest(column, match, "", params, pool, span=20)
+            return [r["id"] for r in rows], every
+
+        assert newest("search", 2) == ([ids["k90"], ids["k50"]], False)
+        assert newest("search", 5) == ([ids["k90"], ids["k50"], ids["k5"]], True)
+        assert newest("title_search", 5) == ([], True)
     finally:
         store.close()
 

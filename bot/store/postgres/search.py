@@ -6,9 +6,15 @@ a tsquery built from its shape alone: each word or phrase is a parameter of
 `phraseto_tsquery` (Latin, 'english') or of `phraseto_tsquery('simple', bigrams)` (CJK), OR'd
 within a group (`||`) and AND'ed across groups (`&&`); no user text is ever SQL or tsquery
 syntax. Rank: ts_rank with weights A 1.0, B 0.4, C 0.2, divided by the same recency factor as
-SQLite's, 1 + age_in_days / 90; lower is better (negated), copies folded into their cluster,
-which is shown by its first story. Candidates: the NEWEST_POOL newest matches first, every
-match when they leave too few hits. Alias expansion comes with `SearchMixin.search`.
+SQLite's, 1 + age_in_days / 90 (age from the stored `at`, migration 002); lower is better
+(negated), copies folded into their cluster, which is shown by its first story.
+
+Candidates, as SQLite's: the NEWEST_POOL newest matches plus the TITLE_POOL newest title
+matches (`title_search`, the title's part of `search`), filters applied; only they are ranked,
+so a search costs O(pool), not O(matches). The newest are found by walking back from the
+newest id in windows (GIN match AND primary-key range, one bitmap), not by sorting every
+match; every match is ranked only when the pools leave too few hits or for a deep page.
+Alias expansion comes with `SearchMixin.search`.
 """
 
 from __future__ import annotations
@@ -38,7 +44,11 @@ _RECENCY = (  # `at`: published, else first seen (migration 002); neither readab
     "(1.0 + GREATEST(0.0, EXTRACT(EPOCH FROM (CAST(:now AS timestamptz) - "
     "COALESCE(s.at, CAST(:now AS timestamptz)))) / 86400.0) / 90.0)"
 )
-WINDOW = 10  # the first id window holds the newest pool * WINDOW stories
+WINDOW, MAX_WINDOW = 10, 50  # a first id window holds pool * 10 to pool * 50 stories
+AT_ONCE = 8  # up to pool * 8 expected matches are visited at once
+COMPOUND = 4.0  # phrases and AND'ed words: the planner takes the words as independent, and
+# underestimates their matches (by 2.6-4.4x on the bench's 1M stories)
+RANGE_PER_MATCH = 16  # a heap visit per match costs as much as ~16 ids of a primary-key range
 HEADLINE_TEXT = 4000  # characters of the body a snippet is looked for in (ts_headline parses it)
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2"
 
@@ -78,16 +88,20 @@ class PgSearchMixin(SearchMixin, PgBase):
         words = tsquery(query, params)
         match = f"({words})" if words else None  # (&& and || bind looser than @@)
         where = _filters(query, params, tags_in_match=False)
-        with self.transaction():  # one round trip less per statement, one snapshot
+        with self.transaction() as db:  # one snapshot, no BEGIN/COMMIT per statement
+            # plans for the words given (a cached generic plan knows no word's frequency); no
+            # parallel workers (starting them costs more than these plans' work saves)
+            db.pg.execute(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true)"
+            )
             if match:
                 rows: list[Any] = []
                 every = False
                 if offset + limit <= TITLE_POOL // 4:  # first try: bounded candidate pools
-                    ids, every = self._newest("search", match, where, params, NEWEST_POOL)
-                    titles, _ = self._newest("title_search", match, where, params, TITLE_POOL)
-                    rows = self._rows(
-                        _ranked(match, "s.id = ANY(:ids)"), {**params, "ids": ids + titles}
-                    )
+                    factor = COMPOUND if _compound(query) else 1.0
+                    rows, every = self._pools(match, where, params, factor)
+                    rows = _folded(rows)[offset : offset + limit]
                 if len(rows) < limit and not every:  # too few (or a deep page): every match
                     rows = self._rows(_ranked(match, f"s.search @@ {match} {where}"), params)
             else:
@@ -103,6 +117,23 @@ class PgSearchMixin(SearchMixin, PgBase):
                 for r in rows
             ]
 
+    def _pools(
+        self, match: str, where: str, params: dict[str, Any], factor: float
+    ) -> tuple[list[Any], bool]:
+        """The newest NEWEST_POOL matches and the newest TITLE_POOL title matches, ranked, and
+        whether they are every match. Title matches are matches: those among the newest are in
+        the first pool already, so only older ones are looked for, and none when the first
+        pool holds every match."""
+        rows, every = self._newest("search", match, where, params, NEWEST_POOL, factor=factor)
+        titles = TITLE_POOL - sum(1 for r in rows if r["t"])
+        if titles > 0 and not every:
+            below = min(r["id"] for r in rows)
+            older, _ = self._newest(
+                "title_search", match, where, params, titles, below=below, factor=factor
+            )
+            rows += older
+        return rows, every
+
     def _newest(
         self,
         column: str,
@@ -110,31 +141,53 @@ class PgSearchMixin(SearchMixin, PgBase):
         where: str,
         params: dict[str, Any],
         pool: int,
+        *,
         span: int = 0,
-    ) -> tuple[list[int], bool]:
+        below: int = 0,
+        factor: float = 1.0,
+    ) -> tuple[list[Any], bool]:
         """The ids of the `pool` newest stories whose `column` matches (and the filters), and
-        whether they are every match. Ids grow with arrival; the walk goes back from the newest
-        in id windows, each a GIN match AND'ed with a primary-key range (a bitmap), so a
-        frequent word costs its newest rows, not all of them; each next window is sized by the
-        density of matches found so far."""
-        top = self._rows("SELECT COALESCE(MAX(id), 0) AS n FROM stories")[0]["n"]
+        whether they are every match. Ids grow with arrival: the walk goes back from the newest
+        in id windows, each a GIN match AND'ed with a primary-key range (one bitmap), so a
+        frequent word costs its newest rows, not all of them. Building a frequent word's GIN
+        bitmap is the larger cost (~0.1 us a match), paid once per window, so the first window
+        is sized from the planner's estimate of the matches (its statistics of the words) to
+        hold the pool, and a rare word's matches are taken at once (the GIN match alone, the id
+        bound a plain filter: `id + 0` keeps it out of the index). The density found so far
+        sizes any next window; when the matches left cost less to visit than a range holding
+        the rest of the pool, they too are taken at once."""
+        top = below - 1 if below else self._rows("SELECT MAX(id) AS n FROM stories")[0]["n"] or 0
+        if not span:
+            plan = self._rows(
+                f"EXPLAIN (FORMAT JSON) SELECT 1 FROM stories s WHERE s.{column} @@ {match}",
+                params,
+            )[0]["QUERY PLAN"]
+            expected = max(1.0, float(plan[0]["Plan"]["Plan Rows"]) * factor)
+            fill = pool * top / expected * 1.5  # ids that should hold the pool
+            span = 0 if expected <= pool * AT_ONCE else int(max(pool * WINDOW, fill))
+            span = min(span, pool * MAX_WINDOW)
+        # a window's newest matches (ids only: a narrow sort), then each ranked and whether its
+        # title matches too
         sql = (
-            f"SELECT s.id FROM stories s WHERE s.{column} @@ {match} "
-            f"AND s.id > :lo AND s.id <= :hi {where} ORDER BY s.id DESC LIMIT :need"
+            f"SELECT s.id, s.cluster_id AS cluster, -{_RANK.format(match)} / {_RECENCY} AS r, "
+            f"s.title_search @@ {match} AS t FROM (SELECT s.id FROM stories s "
+            f"WHERE s.{column} @@ {match} {where} AND {{bounds}} ORDER BY s.id DESC "
+            "LIMIT :need) newest JOIN stories s ON s.id = newest.id ORDER BY s.id DESC"
         )
-        found: list[int] = []
-        hi, span = int(top), span or pool * WINDOW
+        found: list[Any] = []
+        hi, lo = top, max(0, top - span) if span else 0
         while True:
-            lo = max(0, hi - span)
-            got = [
-                r["id"]
-                for r in self._rows(sql, {**params, "lo": lo, "hi": hi, "need": pool - len(found)})
-            ]
-            found += got
+            bounds = "s.id > :lo AND s.id <= :hi" if lo else "s.id + 0 <= :hi"
+            found += self._rows(
+                sql.replace("{bounds}", bounds),
+                {**params, "lo": lo, "hi": hi, "need": pool - len(found)},
+            )
             if len(found) >= pool or lo == 0:
                 return found, len(found) < pool
-            wanted = (pool - len(found)) * span / max(1, len(got)) * 1.25
-            hi, span = lo, int(min(span * 16, max(span * 2, wanted)))
+            density = max(1, len(found)) / (top - lo)
+            span = int((pool - len(found)) / density * 1.25) + 1
+            rest_at_once = density * lo * RANGE_PER_MATCH < span
+            hi, lo = lo, 0 if rest_at_once else max(0, lo - span)
 
     def _pg_hit(
         self,
@@ -184,6 +237,26 @@ class PgSearchMixin(SearchMixin, PgBase):
             lowered, [r["word"] for r in rows], scorer=fuzz.ratio, score_cutoff=75
         )
         return best[0] if best and best[0] != lowered else None
+
+
+def _compound(query: Query) -> bool:
+    """Whether the query asks for several words together (AND'ed groups, a phrase)."""
+    return len(query.groups) > 1 or any(
+        len(text.split()) > 1 or any(len(run) > 2 for run in _CJK_RUN.findall(text))
+        for text in query.words
+    )
+
+
+def _folded(rows: list[Any]) -> list[dict[str, Any]]:
+    """Ranked candidates folded into clusters, best first: each cluster by its best-ranked
+    story (ties: the lower id), clusters by rank, then by cluster id (as `_ranked`)."""
+    best: dict[int, tuple[float, int]] = {}
+    for row in rows:
+        key = (float(row["r"]), int(row["id"]))
+        if row["cluster"] not in best or key < best[row["cluster"]]:
+            best[row["cluster"]] = key
+    ordered = sorted(best.items(), key=lambda item: (item[1][0], item[0]))
+    return [{"cluster": c, "id": i, "rank": r} for c, (r, i) in ordered]
 
 
 def _ranked(match: str, candidates: str) -> str:
