@@ -165,7 +165,7 @@ def test_the_newest_matches_are_collected_window_by_window_back_to_the_first(pg_
 
         def newest(column: str, pool: int) -> tuple[list[int], bool]:
             rows, every = store._newest(column, match, "", params, pool, span=20)
-            return [r["id"] for r in rows], every
+            return [r.id for r in rows], every
 
         assert newest("search", 2) == ([ids["k90"], ids["k50"]], False)
         assert newest("search", 5) == ([ids["k90"], ids["k50"], ids["k5"]], True)

@@ -22,10 +22,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from rapidfuzz import fuzz, process
 
 from bot.query import Query
-from bot.store.postgres.base import PgBase
+from bot.store.postgres.base import PgBase, pg_sql
 from bot.store.sqlite.base import utc_text
 from bot.store.sqlite.search import (
     MARK_END,
@@ -48,7 +49,10 @@ WINDOW, MAX_WINDOW = 10, 50  # a first id window holds pool * 10 to pool * 50 st
 AT_ONCE = 8  # up to pool * 8 expected matches are visited at once
 COMPOUND = 4.0  # phrases and AND'ed words: the planner takes the words as independent, and
 # underestimates their matches (by 2.6-4.4x on the bench's 1M stories)
-RANGE_PER_MATCH = 16  # a heap visit per match costs as much as ~16 ids of a primary-key range
+# What a step of the walk costs, in microseconds (PostgreSQL 15, 2 cores, all cached): a GIN
+# bitmap per match of the whole table, a primary-key bitmap per id of the range, a heap visit
+# per match in it, a row tested while walking the primary key back
+COST = {"gin": 0.15, "range": 0.1, "heap": 1.0, "scan": 1.4}
 HEADLINE_TEXT = 4000  # characters of the body a snippet is looked for in (ts_headline parses it)
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2"
 
@@ -112,10 +116,7 @@ class PgSearchMixin(SearchMixin, PgBase):
                     "LIMIT :limit OFFSET :offset",
                     params,
                 )
-            return [
-                self._pg_hit(r["cluster"], r["id"], r["rank"], match, params, query.words)
-                for r in rows
-            ]
+            return self._pg_hits(rows, match, params, query.words)
 
     def _pools(
         self, match: str, where: str, params: dict[str, Any], factor: float
@@ -125,9 +126,9 @@ class PgSearchMixin(SearchMixin, PgBase):
         the first pool already, so only older ones are looked for, and none when the first
         pool holds every match."""
         rows, every = self._newest("search", match, where, params, NEWEST_POOL, factor=factor)
-        titles = TITLE_POOL - sum(1 for r in rows if r["t"])
+        titles = TITLE_POOL - sum(1 for r in rows if r.t)
         if titles > 0 and not every:
-            below = min(r["id"] for r in rows)
+            below = min(r.id for r in rows)
             older, _ = self._newest(
                 "title_search", match, where, params, titles, below=below, factor=factor
             )
@@ -146,17 +147,18 @@ class PgSearchMixin(SearchMixin, PgBase):
         below: int = 0,
         factor: float = 1.0,
     ) -> tuple[list[Any], bool]:
-        """The ids of the `pool` newest stories whose `column` matches (and the filters), and
+        """The `pool` newest stories whose `column` matches (and the filters), ranked, and
         whether they are every match. Ids grow with arrival: the walk goes back from the newest
         in id windows, each a GIN match AND'ed with a primary-key range (one bitmap), so a
         frequent word costs its newest rows, not all of them. Building a frequent word's GIN
-        bitmap is the larger cost (~0.1 us a match), paid once per window, so the first window
-        is sized from the planner's estimate of the matches (its statistics of the words) to
-        hold the pool, and a rare word's matches are taken at once (the GIN match alone, the id
-        bound a plain filter: `id + 0` keeps it out of the index). The density found so far
-        sizes any next window; when the matches left cost less to visit than a range holding
-        the rest of the pool, they too are taken at once."""
+        bitmap costs about as much as the rest, once per window, so the first window is sized
+        from the planner's estimate of the matches (its statistics of the words) to hold the
+        pool, and a rare word's matches are taken at once (the GIN match alone; `id + 0`
+        keeps the id bound out of the index). Each next step takes what costs least by the
+        density found so far (COST): another window, the rest at once, or a walk back along
+        the primary key testing each row (no GIN bitmap: best when a few are missing)."""
         top = below - 1 if below else self._rows("SELECT MAX(id) AS n FROM stories")[0]["n"] or 0
+        expected = 0.0
         if not span:
             plan = self._rows(
                 f"EXPLAIN (FORMAT JSON) SELECT 1 FROM stories s WHERE s.{column} @@ {match}",
@@ -166,63 +168,77 @@ class PgSearchMixin(SearchMixin, PgBase):
             fill = pool * top / expected * 1.5  # ids that should hold the pool
             span = 0 if expected <= pool * AT_ONCE else int(max(pool * WINDOW, fill))
             span = min(span, pool * MAX_WINDOW)
-        # a window's newest matches (ids only: a narrow sort), then each ranked and whether its
-        # title matches too
-        sql = (
-            f"SELECT s.id, s.cluster_id AS cluster, -{_RANK.format(match)} / {_RECENCY} AS r, "
-            f"s.title_search @@ {match} AS t FROM (SELECT s.id FROM stories s "
-            f"WHERE s.{column} @@ {match} {where} AND {{bounds}} ORDER BY s.id DESC "
-            "LIMIT :need) newest JOIN stories s ON s.id = newest.id ORDER BY s.id DESC"
-        )
         found: list[Any] = []
-        hi, lo = top, max(0, top - span) if span else 0
+        hi, lo, how = top, max(0, top - span) if span else 0, "window"
         while True:
-            bounds = "s.id > :lo AND s.id <= :hi" if lo else "s.id + 0 <= :hi"
-            found += self._rows(
-                sql.replace("{bounds}", bounds),
-                {**params, "lo": lo, "hi": hi, "need": pool - len(found)},
-            )
+            if not lo:
+                how = "rest"
+            with self.transaction() as db:  # (named tuples: cheaper than rows by name)
+                cursor = db.pg.cursor(row_factory=namedtuple_row)
+                cursor.execute(
+                    pg_sql(_window(column, match, where, how)),
+                    {**params, "lo": lo, "hi": hi, "need": pool - len(found)},
+                )
+                found += cursor.fetchall()
             if len(found) >= pool or lo == 0:
                 return found, len(found) < pool
             density = max(1, len(found)) / (top - lo)
             span = int((pool - len(found)) / density * 1.25) + 1
-            rest_at_once = density * lo * RANGE_PER_MATCH < span
-            hi, lo = lo, 0 if rest_at_once else max(0, lo - span)
+            costs = {  # microseconds, roughly (COST)
+                "window": COST["gin"] * expected
+                + COST["range"] * span
+                + COST["heap"] * span * density,
+                "rest": COST["gin"] * expected + COST["heap"] * density * lo,
+                "scan": COST["scan"] * span,
+            }
+            how = min(costs, key=lambda k: costs[k])
+            hi, lo = lo, 0 if how == "rest" else max(0, lo - span)
 
-    def _pg_hit(
-        self,
-        cluster: int,
-        matched_id: int,
-        rank: float,
-        match: str | None,
-        params: dict[str, Any],
-        words: list[str],
-    ) -> Hit:
-        first = self._one("SELECT * FROM stories WHERE id = ?", (cluster,))
-        size = self._one("SELECT COUNT(*) AS n FROM stories WHERE cluster_id = ?", (cluster,))
+    def _pg_hits(
+        self, rows: list[Any], match: str | None, params: dict[str, Any], words: list[str]
+    ) -> list[Hit]:
+        """The hits for ranked (cluster, matched story) rows, in one statement: each cluster's
+        first story, its size, and a snippet (ts_headline) from the story that matched."""
+        if not rows:
+            return []
+        snippet = (
+            f"ts_headline('english', LEFT(m.body_text, {HEADLINE_TEXT}), {match}, :opts)"
+            if match
+            else "NULL"
+        )
+        found = self._rows(
+            "SELECT f.*, (SELECT COUNT(*) FROM stories c WHERE c.cluster_id = h.cluster) "
+            f"AS hit_size, {snippet} AS hit_snippet, m.body_text AS hit_body "
+            "FROM unnest(CAST(:clusters AS BIGINT[]), CAST(:matched AS BIGINT[])) "
+            "WITH ORDINALITY AS h(cluster, matched, n) JOIN stories f ON f.id = h.cluster "
+            "LEFT JOIN stories m ON m.id = h.matched ORDER BY h.n",
+            {
+                **params,
+                "opts": _HEADLINE,
+                "clusters": [r["cluster"] for r in rows],
+                "matched": [r["id"] for r in rows],
+            },
+        )
+        return [
+            self._pg_hit(row, float(r["rank"]), match, words)
+            for row, r in zip(found, rows, strict=True)
+        ]
+
+    def _pg_hit(self, row: Any, rank: float, match: str | None, words: list[str]) -> Hit:
         text = ""
         if match:
-            row = self._one(
-                f"SELECT ts_headline('english', LEFT(s.body_text, {HEADLINE_TEXT}), {match}, "
-                ":opts) AS t, "
-                "s.body_text AS body FROM stories s WHERE s.id = :id",
-                {**params, "opts": _HEADLINE, "id": matched_id},
-            )
-            if row:
-                text = row["t"] if MARK_START in (row["t"] or "") else _around(row["body"], words)
-        assert first is not None
-        story = story_from_row(first)
-        if not text:
+            headline = row["hit_snippet"] or ""
+            text = headline if MARK_START in headline else _around(row["hit_body"] or "", words)
+        story = story_from_row(row)
+        if not text:  # no snippet: the cluster's fullest text (a full article after its teaser)
             fullest = self._one(
                 "SELECT * FROM stories WHERE cluster_id = ? "
                 "ORDER BY GREATEST(LENGTH(content), LENGTH(description)) DESC, id LIMIT 1",
-                (cluster,),
+                (row["id"],),
             )
             shown = story_from_row(fullest) if fullest else story
             text = (shown.summary or shown.body)[:200]
-        return Hit(
-            story=story, snippet=text, rank=float(rank), sources=int(size["n"]) if size else 1
-        )
+        return Hit(story=story, snippet=text, rank=rank, sources=int(row["hit_size"]))
 
     def suggest(self, word: str) -> str | None:
         """The indexed word closest to a word that found nothing (ts_stat over the index)."""
@@ -239,6 +255,24 @@ class PgSearchMixin(SearchMixin, PgBase):
         return best[0] if best and best[0] != lowered else None
 
 
+def _window(column: str, match: str, where: str, how: str) -> str:
+    """A step of the walk: the newest matches with ids in (:lo, :hi] (ids only, a narrow
+    sort), then each ranked, and whether its title matches too. `how`: a GIN bitmap AND'ed
+    with a primary-key range (window), the GIN bitmap alone (rest: every id up to :hi), or the
+    primary key walked back testing each row (scan: COALESCE keeps the GIN index out)."""
+    test = {
+        "window": f"s.{column} @@ {match} AND s.id > :lo AND s.id <= :hi",
+        "rest": f"s.{column} @@ {match} AND s.id + 0 <= :hi",
+        "scan": f"COALESCE(s.{column} @@ {match}, FALSE) AND s.id > :lo AND s.id <= :hi",
+    }[how]
+    return (
+        f"SELECT s.id, s.cluster_id AS cluster, -{_RANK.format(match)} / {_RECENCY} AS r, "
+        f"s.title_search @@ {match} AS t FROM (SELECT s.id FROM stories s WHERE {test} {where} "
+        "ORDER BY s.id DESC LIMIT :need) newest JOIN stories s ON s.id = newest.id "
+        "ORDER BY s.id DESC"
+    )
+
+
 def _compound(query: Query) -> bool:
     """Whether the query asks for several words together (AND'ed groups, a phrase)."""
     return len(query.groups) > 1 or any(
@@ -252,9 +286,9 @@ def _folded(rows: list[Any]) -> list[dict[str, Any]]:
     story (ties: the lower id), clusters by rank, then by cluster id (as `_ranked`)."""
     best: dict[int, tuple[float, int]] = {}
     for row in rows:
-        key = (float(row["r"]), int(row["id"]))
-        if row["cluster"] not in best or key < best[row["cluster"]]:
-            best[row["cluster"]] = key
+        key = (float(row.r), int(row.id))
+        if row.cluster not in best or key < best[row.cluster]:
+            best[row.cluster] = key
     ordered = sorted(best.items(), key=lambda item: (item[1][0], item[0]))
     return [{"cluster": c, "id": i, "rank": r} for c, (r, i) in ordered]
 
