@@ -18,7 +18,7 @@ from bot.store import open_store
 from bot.store.postgres import PostgresStore
 from bot.store.postgres.base import pg_sql
 from bot.store.postgres.db import connect_raw, migrate, migrations, redact, schema_version
-from bot.store.postgres.search import tsquery
+from bot.store.postgres.search import _window, tsquery
 from bot.story import Source, Story
 
 
@@ -170,6 +170,16 @@ def test_the_newest_matches_are_collected_window_by_window_back_to_the_first(pg_
         assert newest("search", 2) == ([ids["k90"], ids["k50"]], False)
         assert newest("search", 5) == ([ids["k90"], ids["k50"], ids["k5"]], True)
         assert newest("title_search", 5) == ([], True)
+        # each kind of step: ids in (lo, hi] by the GIN bitmap or by the primary key, or
+        # every id up to hi (the rest at once)
+        expect = {
+            "window": [ids["k90"], ids["k50"]],
+            "scan": [ids["k90"], ids["k50"]],
+            "rest": [ids["k90"], ids["k50"], ids["k5"]],
+        }
+        for how, want in expect.items():
+            step = {**params, "lo": ids["k5"], "hi": ids["k95"], "need": 3}
+            assert [r["id"] for r in store._rows(_window("search", match, "", how), step)] == want
     finally:
         store.close()
 

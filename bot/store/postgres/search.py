@@ -259,16 +259,18 @@ def _window(column: str, match: str, where: str, how: str) -> str:
     """A step of the walk: the newest matches with ids in (:lo, :hi] (ids only, a narrow
     sort), then each ranked, and whether its title matches too. `how`: a GIN bitmap AND'ed
     with a primary-key range (window), the GIN bitmap alone (rest: every id up to :hi), or the
-    primary key walked back testing each row (scan: COALESCE keeps the GIN index out)."""
-    test = {
-        "window": f"s.{column} @@ {match} AND s.id > :lo AND s.id <= :hi",
-        "rest": f"s.{column} @@ {match} AND s.id + 0 <= :hi",
-        "scan": f"COALESCE(s.{column} @@ {match}, FALSE) AND s.id > :lo AND s.id <= :hi",
+    primary key walked back testing each row (scan: COALESCE keeps the GIN index out). Window
+    and rest sort by `id + 0`: the planner would otherwise walk the primary key back itself,
+    expecting to stop early, and test ten or twenty rows for each match."""
+    test, order = {
+        "window": (f"s.{column} @@ {match} AND s.id > :lo AND s.id <= :hi", "s.id + 0"),
+        "rest": (f"s.{column} @@ {match} AND s.id + 0 <= :hi", "s.id + 0"),
+        "scan": (f"COALESCE(s.{column} @@ {match}, FALSE) AND s.id > :lo AND s.id <= :hi", "s.id"),
     }[how]
     return (
         f"SELECT s.id, s.cluster_id AS cluster, -{_RANK.format(match)} / {_RECENCY} AS r, "
         f"s.title_search @@ {match} AS t FROM (SELECT s.id FROM stories s WHERE {test} {where} "
-        "ORDER BY s.id DESC LIMIT :need) newest JOIN stories s ON s.id = newest.id "
+        f"ORDER BY {order} DESC LIMIT :need) newest JOIN stories s ON s.id = newest.id "
         "ORDER BY s.id DESC"
     )
 
