@@ -174,14 +174,18 @@ class PgSearchMixin(SearchMixin, PgBase):
             if not lo:
                 how = "rest"
             with self.transaction() as db:  # (named tuples: cheaper than rows by name)
+                # window and rest: bitmaps only (a plain primary-key range scan looks cheaper to
+                # the planner, and tests ten or twenty rows for each match); scan: the index
+                db.pg.execute(_INDEX_SCANS, ("on" if how == "scan" else "off",))
                 cursor = db.pg.cursor(row_factory=namedtuple_row)
                 cursor.execute(
                     pg_sql(_window(column, match, where, how)),
                     {**params, "lo": lo, "hi": hi, "need": pool - len(found)},
                 )
                 found += cursor.fetchall()
-            if len(found) >= pool or lo == 0:
-                return found, len(found) < pool
+                if len(found) >= pool or lo == 0:
+                    db.pg.execute(_INDEX_SCANS, ("on",))
+                    return found, len(found) < pool
             density = max(1, len(found)) / (top - lo)
             span = int((pool - len(found)) / density * 1.25) + 1
             costs = {  # microseconds, roughly (COST)
@@ -255,23 +259,31 @@ class PgSearchMixin(SearchMixin, PgBase):
         return best[0] if best and best[0] != lowered else None
 
 
+_INDEX_SCANS = "SELECT set_config('enable_indexscan', %s, true)"
+
+
 def _window(column: str, match: str, where: str, how: str) -> str:
     """A step of the walk: the newest matches with ids in (:lo, :hi] (ids only, a narrow
     sort), then each ranked, and whether its title matches too. `how`: a GIN bitmap AND'ed
     with a primary-key range (window), the GIN bitmap alone (rest: every id up to :hi), or the
     primary key walked back testing each row (scan: COALESCE keeps the GIN index out). Window
-    and rest sort by `id + 0`: the planner would otherwise walk the primary key back itself,
-    expecting to stop early, and test ten or twenty rows for each match."""
-    test, order = {
-        "window": (f"s.{column} @@ {match} AND s.id > :lo AND s.id <= :hi", "s.id + 0"),
-        "rest": (f"s.{column} @@ {match} AND s.id + 0 <= :hi", "s.id + 0"),
-        "scan": (f"COALESCE(s.{column} @@ {match}, FALSE) AND s.id > :lo AND s.id <= :hi", "s.id"),
-    }[how]
+    and rest run without plain index scans (_INDEX_SCANS) and fetch their rows back by one
+    primary-key bitmap."""
+    if how == "scan":
+        return (
+            f"SELECT s.id, s.cluster_id AS cluster, -{_RANK.format(match)} / {_RECENCY} AS r, "
+            f"s.title_search @@ {match} AS t FROM (SELECT s.id FROM stories s "
+            f"WHERE COALESCE(s.{column} @@ {match}, FALSE) AND s.id > :lo AND s.id <= :hi "
+            f"{where} ORDER BY s.id DESC LIMIT :need) newest "
+            "JOIN stories s ON s.id = newest.id ORDER BY s.id DESC"
+        )
+    bounds = "s.id > :lo AND s.id <= :hi" if how == "window" else "s.id + 0 <= :hi"
     return (
+        f"WITH newest AS MATERIALIZED (SELECT s.id FROM stories s WHERE s.{column} @@ {match} "
+        f"AND {bounds} {where} ORDER BY s.id DESC LIMIT :need) "
         f"SELECT s.id, s.cluster_id AS cluster, -{_RANK.format(match)} / {_RECENCY} AS r, "
-        f"s.title_search @@ {match} AS t FROM (SELECT s.id FROM stories s WHERE {test} {where} "
-        f"ORDER BY {order} DESC LIMIT :need) newest JOIN stories s ON s.id = newest.id "
-        "ORDER BY s.id DESC"
+        f"s.title_search @@ {match} AS t FROM stories s "
+        "WHERE s.id = ANY(ARRAY(SELECT id FROM newest)) ORDER BY s.id DESC"
     )
 
 
