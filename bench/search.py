@@ -8,10 +8,13 @@ its original's cluster, as dedup would.
 
     python bench/search.py [--stories 1000000] [--db PATH] [--repeat 5]
                            [--backend sqlite|postgres|both] [--pg postgresql://…]
+                           [--shared-buffers 3GB]
 
 `--backend postgres|both` measures the PostgreSQL store too, on the same stories and queries
 (side by side); without `--pg` a throwaway server is started from the PostgreSQL binaries
-(tests/pg_server.py), with fsync off, and kept under bench/out only while the run lasts.
+(tests/pg_server.py), with fsync off and `--shared-buffers` (3GB), only while the run lasts.
+An existing database is reused when it holds enough stories (`--db`, and `--pg` pointing at a
+server you keep running), so a million stories are built once and measured many times.
 
 hubnews = `Store.search` (quoted terms, bm25 with title weight and a recency factor, one hit
 per cluster, snippet); baseline = `SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?
@@ -176,7 +179,7 @@ def baseline(store: Store, repeat: int) -> tuple[list[float], dict[str, float]]:
     return times, per_query
 
 
-def postgres_url(given: str | None) -> tuple[str, object]:
+def postgres_url(given: str | None, shared_buffers: str) -> tuple[str, object]:
     """The URL to bench on: --pg, or a throwaway server (returned to be stopped)."""
     if given:
         return given, None
@@ -186,7 +189,7 @@ def postgres_url(given: str | None) -> tuple[str, object]:
     found = binaries()
     if found is None:
         raise SystemExit("no PostgreSQL binaries: give --pg postgresql://… or install PostgreSQL")
-    server = PgServer(found).start()
+    server = PgServer(found).start(f"shared_buffers={shared_buffers}")
     return server.database(fresh=True), server
 
 
@@ -197,6 +200,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
     parser.add_argument("--pg", help="a PostgreSQL URL (default: a throwaway server)")
+    parser.add_argument(
+        "--shared-buffers",
+        default="3GB",
+        help="the throwaway server's shared_buffers: the stories table and its search indexes "
+        "(~2.4 GB at 1M stories) should fit (default: 3GB)",
+    )
     args = parser.parse_args()
     if not CORPUS.is_file():
         print(f"skipped: the corpus is not at {CORPUS}", file=sys.stderr)
@@ -213,7 +222,7 @@ def main() -> int:
         count = store.count_stories()
         store.close()
     if args.backend in ("postgres", "both"):
-        url, server = postgres_url(args.pg)
+        url, server = postgres_url(args.pg, args.shared_buffers)
         try:
             store_pg = build(url, args.stories)
             results["postgres"] = measure(store_pg, args.repeat)
