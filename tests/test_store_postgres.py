@@ -18,7 +18,8 @@ from bot.store import open_store
 from bot.store.postgres import PostgresStore
 from bot.store.postgres.base import pg_sql
 from bot.store.postgres.db import connect_raw, migrate, migrations, redact, schema_version
-from bot.store.postgres.search import _window, tsquery
+from bot.store.postgres.pools import _window
+from bot.store.postgres.search import tsquery
 from bot.story import Source, Story
 
 
