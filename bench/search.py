@@ -8,10 +8,13 @@ its original's cluster, as dedup would.
 
     python bench/search.py [--stories 1000000] [--db PATH] [--repeat 5]
                            [--backend sqlite|postgres|both] [--pg postgresql://…]
+                           [--shared-buffers 3GB]
 
 `--backend postgres|both` measures the PostgreSQL store too, on the same stories and queries
 (side by side); without `--pg` a throwaway server is started from the PostgreSQL binaries
-(tests/pg_server.py), with fsync off, and kept under bench/out only while the run lasts.
+(tests/pg_server.py), with fsync off and `--shared-buffers` (3GB), only while the run lasts.
+An existing database is reused when it holds enough stories (`--db`, and `--pg` pointing at a
+server you keep running), so a million stories are built once and measured many times.
 
 hubnews = `Store.search` (quoted terms, bm25 with title weight and a recency factor, one hit
 per cluster, snippet); baseline = `SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?
@@ -32,6 +35,7 @@ from pathlib import Path
 from bot.classify import load_taxonomy, tag_story
 from bot.query import parse_query
 from bot.store import Store, StoreAPI, open_store
+from bot.store.postgres.db import connect_raw
 from bot.store.sqlite.search import fts_expression
 from bot.story import Match, Source, Story
 
@@ -122,8 +126,10 @@ def build(path: Path | str, count: int) -> StoreAPI:
                 store.save(story)
         print(f"  stored {have + start + 5000:,}", file=sys.stderr, end="\r")
     print(f"built {count:,} stories in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    if store.backend == "postgres":
-        store._pg("ANALYZE")  # type: ignore[attr-defined]  # planner statistics after the load
+    if store.backend == "postgres":  # planner statistics, and the GIN pending lists merged
+        # into the index, as autovacuum does after a load (VACUUM runs outside a transaction)
+        with connect_raw(str(path)) as conn:
+            conn.execute("VACUUM (ANALYZE) stories")
     return store
 
 
@@ -173,7 +179,7 @@ def baseline(store: Store, repeat: int) -> tuple[list[float], dict[str, float]]:
     return times, per_query
 
 
-def postgres_url(given: str | None) -> tuple[str, object]:
+def postgres_url(given: str | None, shared_buffers: str) -> tuple[str, object]:
     """The URL to bench on: --pg, or a throwaway server (returned to be stopped)."""
     if given:
         return given, None
@@ -183,7 +189,7 @@ def postgres_url(given: str | None) -> tuple[str, object]:
     found = binaries()
     if found is None:
         raise SystemExit("no PostgreSQL binaries: give --pg postgresql://… or install PostgreSQL")
-    server = PgServer(found).start()
+    server = PgServer(found).start(f"shared_buffers={shared_buffers}")
     return server.database(fresh=True), server
 
 
@@ -194,6 +200,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
     parser.add_argument("--pg", help="a PostgreSQL URL (default: a throwaway server)")
+    parser.add_argument(
+        "--shared-buffers",
+        default="3GB",
+        help="the throwaway server's shared_buffers: the stories table and its search indexes "
+        "(~2.4 GB at 1M stories) should fit (default: 3GB)",
+    )
     args = parser.parse_args()
     if not CORPUS.is_file():
         print(f"skipped: the corpus is not at {CORPUS}", file=sys.stderr)
@@ -201,6 +213,7 @@ def main() -> int:
     args.db.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, tuple[list[float], dict[str, tuple[float, int]]]] = {}
     base: tuple[list[float], dict[str, float]] | None = None
+    server_line = ""
     if args.backend in ("sqlite", "both"):
         store = build(args.db, args.stories)
         assert isinstance(store, Store)
@@ -209,10 +222,18 @@ def main() -> int:
         count = store.count_stories()
         store.close()
     if args.backend in ("postgres", "both"):
-        url, server = postgres_url(args.pg)
+        url, server = postgres_url(args.pg, args.shared_buffers)
         try:
             store_pg = build(url, args.stories)
             results["postgres"] = measure(store_pg, args.repeat)
+            settings = store_pg._pg(  # type: ignore[attr-defined]
+                "SELECT current_setting('server_version') AS v, "
+                "current_setting('shared_buffers') AS b, current_setting('work_mem') AS w"
+            )[0]
+            server_line = (
+                f"PostgreSQL {settings['v']}: shared_buffers {settings['b']}, "
+                f"work_mem {settings['w']}"
+            )
             count = store_pg.count_stories()
             store_pg.close()
         finally:
@@ -220,6 +241,8 @@ def main() -> int:
                 server.stop()  # type: ignore[attr-defined]
     names = list(results)
     print(f"{count:,} stories; {len(QUERIES)} queries x {args.repeat}")
+    if server_line:
+        print(server_line)
     header = "".join(f"{n + ' ms':>13}" for n in names) + (f"{'bm25 ms':>9}" if base else "")
     print(f"{'query':28}{header} {'hits':>5}")
     for text in QUERIES:

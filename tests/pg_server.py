@@ -66,7 +66,8 @@ class PgServer:
     def _run(self, *args: str) -> None:
         subprocess.run([*self._as, *args], check=True, capture_output=True, cwd=self.root)
 
-    def start(self) -> PgServer:
+    def start(self, *settings: str) -> PgServer:
+        """Start the server; `settings`: more `name=value` server settings (the benchmarks')."""
         self._run(
             str(self.bin / "initdb"),
             "-D",
@@ -82,7 +83,7 @@ class PgServer:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        ) + "".join(f" -c {setting}" for setting in settings)
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",

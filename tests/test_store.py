@@ -12,6 +12,7 @@ from bot.query import parse_query
 from bot.store import Store, StoreAPI
 from bot.store.sqlite.base import from_utc_text, utc_text
 from bot.store.sqlite.db import migrations
+from bot.store.sqlite.search import NEWEST_POOL
 from bot.story import Match, Source, Story, Tag
 
 NOW = datetime(2020, 10, 20, tzinfo=UTC)
@@ -89,6 +90,19 @@ def test_search_ranks_title_matches_and_recent_stories_first(store: Store) -> No
     )
     keys = [h.story.key for h in store.search(parse_query("semiconductor"), now=NOW)]
     assert keys == ["new", "old", "body"]
+
+
+def test_an_old_title_match_behind_the_newest_pool_of_body_matches_is_on_page_one(
+    store: StoreAPI,
+) -> None:
+    """Only the newest NEWEST_POOL matches are ranked first; the newest title matches join
+    them (TITLE_POOL), so an older story about the word still outranks passing mentions."""
+    store.save(make("old", "Lithium mine opens", "A mine.", published=NOW - timedelta(days=30)))
+    with store.transaction():
+        for n in range(NEWEST_POOL + 1):
+            store.save(make(f"b{n}", f"Roundup {n}", "Markets moved; lithium was quiet. " * 3))
+    keys = [h.story.key for h in store.search(parse_query("lithium"), limit=5, now=NOW)]
+    assert keys[0] == "old"
 
 
 def test_search_filters(store: Store) -> None:

@@ -18,6 +18,8 @@ from bot.store import open_store
 from bot.store.postgres import PostgresStore
 from bot.store.postgres.base import pg_sql
 from bot.store.postgres.db import connect_raw, migrate, migrations, redact, schema_version
+from bot.store.postgres.pools import _window
+from bot.store.postgres.search import tsquery
 from bot.story import Source, Story
 
 
@@ -147,3 +149,76 @@ def test_cli_search_takes_a_postgresql_url_by_db_and_by_environment(
     monkeypatch.setenv("HUBNEWS_DB", url)
     assert main(["search", "--config", str(config_file), "--json", "weather"]) == 0
     assert [json.loads(x)["key"] for x in capsys.readouterr().out.splitlines()] == ["k2"]
+
+
+def test_the_newest_matches_are_collected_window_by_window_back_to_the_first(pg_server) -> None:
+    """The candidate pool walks back from the newest id in windows (a window of 20 ids here):
+    it stops once it holds the pool, and reports when it holds every match."""
+    store = PostgresStore(pg_server.database())
+    try:
+        with store.transaction():
+            for n in range(1, 101):
+                word = "lithium" if n in (5, 50, 90) else "cobalt"
+                store.save(story(f"k{n}", f"Mine {n}", f"A {word} mine."))
+        ids = {r["key"]: r["id"] for r in store._rows("SELECT key, id FROM stories")}
+        params: dict[str, object] = {"now": "2026-12-01T00:00:00Z"}
+        match = f"({tsquery(parse_query('lithium'), params)})"
+
+        def newest(column: str, pool: int) -> tuple[list[int], bool]:
+            rows, every = store._newest(column, match, "", params, pool, span=20)
+            return [r.id for r in rows], every
+
+        assert newest("search", 2) == ([ids["k90"], ids["k50"]], False)
+        assert newest("search", 5) == ([ids["k90"], ids["k50"], ids["k5"]], True)
+        assert newest("title_search", 5) == ([], True)
+        # each kind of step: ids in (lo, hi] by the GIN bitmap or by the primary key, or
+        # every id up to hi (the rest at once)
+        expect = {
+            "window": [ids["k90"], ids["k50"]],
+            "scan": [ids["k90"], ids["k50"]],
+            "rest": [ids["k90"], ids["k50"], ids["k5"]],
+        }
+        for how, want in expect.items():
+            step = {**params, "lo": ids["k5"], "hi": ids["k95"], "need": 3}
+            assert [r["id"] for r in store._rows(_window("search", match, "", how), step)] == want
+    finally:
+        store.close()
+
+
+def test_migration_003_fills_the_search_columns_of_stories_stored_before_it(pg_server) -> None:
+    url = pg_server.empty_database()
+    with connect_raw(url) as conn:
+        conn.execute(migrations()[0][2].encode("utf-8"))
+        conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (1)")
+        times = (("p", "2026-11-30T10:00:00Z"), ("f", None), ("bad", "garbage"))
+        for n, (key, published) in enumerate(times, 1):
+            conn.execute(
+                "INSERT INTO stories (id, key, url, title, feed, source_title, domain, "
+                "published, first_seen, cluster_id, search) VALUES (%s, %s, '', 'Lithium mine', "
+                "'f', 'F', 'x', %s, '2026-11-29T08:00:00Z', %s, "
+                "setweight(to_tsvector('english', 'Lithium mine'), 'A') || "
+                "setweight(to_tsvector('english', 'cobalt body'), 'C'))",
+                (n, key, published, n),
+            )
+    store = open_store(url)
+    try:
+        rows = {
+            r["key"]: (r["at"], r["t"])
+            for r in store._rows("SELECT key, at, title_search::text AS t FROM stories")
+        }
+        assert rows == {
+            "p": (datetime(2026, 11, 30, 10, tzinfo=UTC), "'lithium':1A 'mine':2A"),
+            "f": (datetime(2026, 11, 29, 8, tzinfo=UTC), "'lithium':1A 'mine':2A"),
+            "bad": (datetime(2026, 11, 29, 8, tzinfo=UTC), "'lithium':1A 'mine':2A"),
+        }
+        [kept] = store._rows(  # the vectors are kept in the row, not in the TOAST table
+            "SELECT attstorage FROM pg_attribute "
+            "WHERE attrelid = 'stories'::regclass AND attname = 'search'"
+        )
+        assert kept["attstorage"] == "m"
+    finally:
+        store.close()

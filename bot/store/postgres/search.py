@@ -6,9 +6,15 @@ a tsquery built from its shape alone: each word or phrase is a parameter of
 `phraseto_tsquery` (Latin, 'english') or of `phraseto_tsquery('simple', bigrams)` (CJK), OR'd
 within a group (`||`) and AND'ed across groups (`&&`); no user text is ever SQL or tsquery
 syntax. Rank: ts_rank with weights A 1.0, B 0.4, C 0.2, divided by the same recency factor as
-SQLite's, 1 + age_in_days / 90; lower is better (negated), copies folded into their cluster,
-which is shown by its first story. Candidates: the NEWEST_POOL newest matches first, every
-match when they leave too few hits. Alias expansion comes with `SearchMixin.search`.
+SQLite's, 1 + age_in_days / 90 (age from the stored `at`, migration 003); lower is better
+(negated), copies folded into their cluster, which is shown by its first story.
+
+Candidates, as SQLite's: the NEWEST_POOL newest matches plus the TITLE_POOL newest title
+matches (`title_search`, the title's part of `search`), filters applied; only they are ranked,
+so a search costs O(pool), not O(matches). The newest are found by walking back from the
+newest id (bot/store/postgres/pools.py), not by sorting every match; every match is ranked
+only when the pools leave too few hits or for a deep page.
+Alias expansion comes with `SearchMixin.search`.
 """
 
 from __future__ import annotations
@@ -19,12 +25,12 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from bot.query import Query
-from bot.store.postgres.base import PgBase
+from bot.store.postgres.pools import _RANK, _RECENCY, COMPOUND, PgPoolsMixin, _compound, _folded
 from bot.store.sqlite.base import utc_text
 from bot.store.sqlite.search import (
     MARK_END,
     MARK_START,
-    NEWEST_POOL,
+    TITLE_POOL,
     Hit,
     SearchMixin,
     _around,
@@ -32,12 +38,6 @@ from bot.store.sqlite.search import (
 )
 from bot.store.sqlite.stories import _CJK_RUN, cjk_bigrams, story_from_row
 
-_RANK = "ts_rank('{0.0, 0.2, 0.4, 1.0}', s.search, q.q)"  # weights D, C, B, A
-_RECENCY = (  # a stored time PostgreSQL cannot read counts as the first-seen time
-    "(1.0 + GREATEST(0.0, EXTRACT(EPOCH FROM (CAST(:now AS timestamptz) - COALESCE("
-    "hubnews_time(s.published), hubnews_time(s.first_seen), CAST(:now AS timestamptz)))) "
-    "/ 86400.0) / 90.0)"
-)
 HEADLINE_TEXT = 4000  # characters of the body a snippet is looked for in (ts_headline parses it)
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2"
 
@@ -65,7 +65,7 @@ def tsquery(query: Query, params: dict[str, Any]) -> str | None:
     return " && ".join(groups) or None
 
 
-class PgSearchMixin(SearchMixin, PgBase):
+class PgSearchMixin(SearchMixin, PgPoolsMixin):
     def _search(
         self, query: Query, *, limit: int = 5, offset: int = 0, now: datetime | None = None
     ) -> list[Hit]:
@@ -74,60 +74,80 @@ class PgSearchMixin(SearchMixin, PgBase):
             "limit": limit,
             "offset": offset,
         }
-        match = tsquery(query, params)
+        words = tsquery(query, params)
+        match = f"({words})" if words else None  # (&& and || bind looser than @@)
         where = _filters(query, params, tags_in_match=False)
-        if match:
-            rows = []
-            if offset + limit <= 100:
-                rows = self._rows(_ranked(match, where, NEWEST_POOL), params)
-            if len(rows) < limit:
-                rows = self._rows(_ranked(match, where, None), params)
-        else:
-            rows = self._rows(
-                "SELECT s.cluster_id AS cluster, MAX(s.id) AS id, 0.0 AS rank FROM stories s "
-                f"WHERE TRUE {where} GROUP BY s.cluster_id "
-                "ORDER BY MAX(COALESCE(s.published, s.first_seen)) DESC "
-                "LIMIT :limit OFFSET :offset",
-                params,
+        with self.transaction() as db:  # one snapshot, no BEGIN/COMMIT per statement
+            # plans for the words given (a cached generic plan knows no word's frequency); no
+            # parallel workers (starting them costs more than these plans' work saves)
+            db.pg.execute(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true)"
             )
+            if match:
+                rows: list[Any] = []
+                every = False
+                if offset + limit <= TITLE_POOL // 4:  # first try: bounded candidate pools
+                    factor = COMPOUND if _compound(query) else 1.0
+                    rows, every = self._pools(match, where, params, factor)
+                    rows = _folded(rows)[offset : offset + limit]
+                if len(rows) < limit and not every:  # too few (or a deep page): every match
+                    rows = self._rows(_ranked(match, f"s.search @@ {match} {where}"), params)
+            else:
+                rows = self._rows(
+                    "SELECT s.cluster_id AS cluster, MAX(s.id) AS id, 0.0 AS rank FROM stories s "
+                    f"WHERE TRUE {where} GROUP BY s.cluster_id "
+                    "ORDER BY MAX(COALESCE(s.published, s.first_seen)) DESC "
+                    "LIMIT :limit OFFSET :offset",
+                    params,
+                )
+            return self._pg_hits(rows, match, params, query.words)
+
+    def _pg_hits(
+        self, rows: list[Any], match: str | None, params: dict[str, Any], words: list[str]
+    ) -> list[Hit]:
+        """The hits for ranked (cluster, matched story) rows, in one statement: each cluster's
+        first story, its size, and a snippet (ts_headline) from the story that matched."""
+        if not rows:
+            return []
+        snippet = (
+            f"ts_headline('english', LEFT(m.body_text, {HEADLINE_TEXT}), {match}, :opts)"
+            if match
+            else "NULL"
+        )
+        found = self._rows(
+            "SELECT f.*, (SELECT COUNT(*) FROM stories c WHERE c.cluster_id = h.cluster) "
+            f"AS hit_size, {snippet} AS hit_snippet, m.body_text AS hit_body "
+            "FROM unnest(CAST(:clusters AS BIGINT[]), CAST(:matched AS BIGINT[])) "
+            "WITH ORDINALITY AS h(cluster, matched, n) JOIN stories f ON f.id = h.cluster "
+            "LEFT JOIN stories m ON m.id = h.matched ORDER BY h.n",
+            {
+                **params,
+                "opts": _HEADLINE,
+                "clusters": [r["cluster"] for r in rows],
+                "matched": [r["id"] for r in rows],
+            },
+        )
         return [
-            self._pg_hit(r["cluster"], r["id"], r["rank"], match, params, query.words) for r in rows
+            self._pg_hit(row, float(r["rank"]), match, words)
+            for row, r in zip(found, rows, strict=True)
         ]
 
-    def _pg_hit(
-        self,
-        cluster: int,
-        matched_id: int,
-        rank: float,
-        match: str | None,
-        params: dict[str, Any],
-        words: list[str],
-    ) -> Hit:
-        first = self._one("SELECT * FROM stories WHERE id = ?", (cluster,))
-        size = self._one("SELECT COUNT(*) AS n FROM stories WHERE cluster_id = ?", (cluster,))
+    def _pg_hit(self, row: Any, rank: float, match: str | None, words: list[str]) -> Hit:
         text = ""
         if match:
-            row = self._one(
-                f"SELECT ts_headline('english', LEFT(s.body_text, {HEADLINE_TEXT}), {match}, "
-                ":opts) AS t, "
-                "s.body_text AS body FROM stories s WHERE s.id = :id",
-                {**params, "opts": _HEADLINE, "id": matched_id},
-            )
-            if row:
-                text = row["t"] if MARK_START in (row["t"] or "") else _around(row["body"], words)
-        assert first is not None
-        story = story_from_row(first)
-        if not text:
+            headline = row["hit_snippet"] or ""
+            text = headline if MARK_START in headline else _around(row["hit_body"] or "", words)
+        story = story_from_row(row)
+        if not text:  # no snippet: the cluster's fullest text (a full article after its teaser)
             fullest = self._one(
                 "SELECT * FROM stories WHERE cluster_id = ? "
                 "ORDER BY GREATEST(LENGTH(content), LENGTH(description)) DESC, id LIMIT 1",
-                (cluster,),
+                (row["id"],),
             )
             shown = story_from_row(fullest) if fullest else story
             text = (shown.summary or shown.body)[:200]
-        return Hit(
-            story=story, snippet=text, rank=float(rank), sources=int(size["n"]) if size else 1
-        )
+        return Hit(story=story, snippet=text, rank=rank, sources=int(row["hit_size"]))
 
     def suggest(self, word: str) -> str | None:
         """The indexed word closest to a word that found nothing (ts_stat over the index)."""
@@ -144,17 +164,13 @@ class PgSearchMixin(SearchMixin, PgBase):
         return best[0] if best and best[0] != lowered else None
 
 
-def _ranked(match: str, where: str, pool: int | None) -> str:
-    """Matches (the newest `pool`, or all), filtered, folded into clusters, ranked. The pool is
-    chosen by id alone (the GIN index, no ranking); only its rows are ranked."""
-    newest = f"ORDER BY s.id DESC LIMIT {int(pool)}" if pool else ""
+def _ranked(match: str, candidates: str) -> str:
+    """The candidates (a WHERE condition on `s`), folded into clusters, ranked: each cluster by
+    its best-ranked story."""
     return (
-        f"WITH q AS MATERIALIZED (SELECT {match} AS q), "
-        "pool AS MATERIALIZED (SELECT s.id FROM stories s, q "
-        f"WHERE s.search @@ q.q {where} {newest}), "
-        "m AS (SELECT s.cluster_id AS cluster, s.id AS id, "
-        f"-{_RANK} / {_RECENCY} AS r FROM pool JOIN stories s ON s.id = pool.id, q) "
-        "SELECT cluster, MIN(id) AS id, MIN(r) AS rank FROM ("
+        f"SELECT cluster, MIN(id) AS id, MIN(r) AS rank FROM ("
         "SELECT cluster, FIRST_VALUE(id) OVER (PARTITION BY cluster ORDER BY r, id) AS id, r "
-        "FROM m) best GROUP BY cluster ORDER BY rank, cluster LIMIT :limit OFFSET :offset"
+        f"FROM (SELECT s.cluster_id AS cluster, s.id AS id, -{_RANK.format(match)} / {_RECENCY} "
+        f"AS r FROM stories s WHERE {candidates}) m) best "
+        "GROUP BY cluster ORDER BY rank, cluster LIMIT :limit OFFSET :offset"
     )

@@ -16,7 +16,8 @@ SEARCH_VECTOR = (
     "setweight(to_tsvector('english', %(summary)s), 'B') || "
     "setweight(to_tsvector('english', %(body)s), 'C') || "
     "setweight(to_tsvector('simple', %(cjk_body)s), 'C')"
-)
+)  # (migration 003 derives `title_search` from its weight-A part, `at` from the times)
+_NEXT_ID = "SELECT nextval(pg_get_serial_sequence('stories', 'id')) AS id"
 
 
 def search_fields(story: Story) -> dict[str, str]:
@@ -48,16 +49,17 @@ class PgStoriesMixin(StoriesMixin, PgBase):
                 )
             else:
                 row["first_seen"] = utc_text(seen_at or now_utc())
+                # the id first, so the row is written once with its cluster (an UPDATE after
+                # the INSERT would leave a dead copy of every row and its index entries)
+                story_id = db.pg.execute(_NEXT_ID).fetchone()["id"]
+                row["id"] = story_id
+                row["cluster_id"] = self._cluster_of(db, story.duplicate_of) or story_id
                 columns = [k for k in row if k not in ("cjk_title", "cjk_body", "body")]
                 values = ", ".join(f"%({k})s" for k in columns)
-                story_id = db.pg.execute(
-                    f"INSERT INTO stories ({', '.join(columns)}, search) "
-                    f"VALUES ({values}, {SEARCH_VECTOR}) RETURNING id",
-                    row,
-                ).fetchone()["id"]
-                cluster = self._cluster_of(db, story.duplicate_of) or story_id
                 db.pg.execute(
-                    "UPDATE stories SET cluster_id = %s WHERE id = %s", (cluster, story_id)
+                    f"INSERT INTO stories ({', '.join(columns)}, search) "
+                    f"VALUES ({values}, {SEARCH_VECTOR})",
+                    row,
                 )
             db.pg.execute("DELETE FROM story_tags WHERE story_id = %s", (story_id,))
             if story.tags:
