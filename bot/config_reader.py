@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +172,26 @@ class Reader:
                     self.line_of(key, table, index),
                 )
         return tuple(items)
+
+    def table(self, raw: Any, name: str) -> dict[str, Any]:
+        """A `[name]` table (its value when the key is absent is the caller's `{}`)."""
+        if not isinstance(raw, dict):
+            raise self.fail(name, "must be a table", f"write it as [{name}]", self.line_of(name))
+        return raw
+
+    def entries(self, raw: Any, name: str, noun: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """The `[[name]]` list of tables: (index, "name[index].", entry), each entry checked
+        to be a table as it is reached."""
+        if not isinstance(raw, list):
+            raise self.fail(
+                name,
+                "must be a list of tables",
+                f"write each {noun} as [[{name}]]",
+                self.line_of(name),
+            )
+        for index, item in enumerate(raw):
+            where = f"{name}[{index}]."
+            yield index, where, self.table_entry(item, where, name)
 
     def table_entry(self, entry: Any, where: str, kind: str) -> dict[str, Any]:
         if not isinstance(entry, dict):

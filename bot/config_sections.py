@@ -110,18 +110,9 @@ def read_admin_channel(reader: Reader, data: dict[str, Any]) -> str | None:
 
 
 def read_feeds(reader: Reader, raw: Any, resolve: Callable[[str], Path]) -> tuple[Feed, ...]:
-    if not isinstance(raw, list):
-        raise reader.fail(
-            "feeds",
-            "must be a list of tables",
-            "write each feed as [[feeds]]",
-            reader.line_of("feeds"),
-        )
     feeds: list[Feed] = []
     names: set[str] = set()
-    for index, item in enumerate(raw):
-        where = f"feeds[{index}]."
-        entry = reader.table_entry(item, where, "feeds")
+    for index, where, entry in reader.entries(raw, "feeds", "feed"):
         reader.check_keys(entry, FEED_KEYS, where, "feeds", index)
         url = reader.get(entry, "url", str, where, table="feeds", index=index, required=True)
         if not url.strip():
@@ -171,17 +162,8 @@ def read_feeds(reader: Reader, raw: Any, resolve: Callable[[str], Path]) -> tupl
 
 
 def read_routes(reader: Reader, raw: Any, known_tags: frozenset[str]) -> tuple[Route, ...]:
-    if not isinstance(raw, list):
-        raise reader.fail(
-            "routes",
-            "must be a list of tables",
-            "write each route as [[routes]]",
-            reader.line_of("routes"),
-        )
     routes: list[Route] = []
-    for index, item in enumerate(raw):
-        where = f"routes[{index}]."
-        entry = reader.table_entry(item, where, "routes")
+    for index, where, entry in reader.entries(raw, "routes", "route"):
 
         def get(
             key: str,
@@ -257,10 +239,7 @@ def read_routes(reader: Reader, raw: Any, known_tags: frozenset[str]) -> tuple[R
 
 
 def read_limits(reader: Reader, raw: Any) -> Limits:
-    if not isinstance(raw, dict):
-        raise reader.fail(
-            "limits", "must be a table", "write it as [limits]", reader.line_of("limits")
-        )
+    raw = reader.table(raw, "limits")
     reader.check_keys(raw, LIMITS_KEYS, "limits.", "limits")
     defaults = Limits()
 
@@ -319,10 +298,7 @@ def _at_least_zero(reader: Reader, raw: dict[str, Any], key: str) -> int:
 
 
 def read_dedup(reader: Reader, raw: Any) -> Dedup:
-    if not isinstance(raw, dict):
-        raise reader.fail(
-            "dedup", "must be a table", "write it as [dedup]", reader.line_of("dedup")
-        )
+    raw = reader.table(raw, "dedup")
     window = reader.get(
         raw, "window", str, "dedup.", timedelta(days=30), "dedup", 0, parse_duration
     )
@@ -345,10 +321,7 @@ def read_dedup(reader: Reader, raw: Any) -> Dedup:
 
 def read_feedback(reader: Reader, raw: Any) -> Policy:
     """`[feedback]`: how the 👍/👎 votes raise a channel's tag thresholds (bot.tuning)."""
-    if not isinstance(raw, dict):
-        raise reader.fail(
-            "feedback", "must be a table", "write it as [feedback]", reader.line_of("feedback")
-        )
+    raw = reader.table(raw, "feedback")
     reader.check_keys(raw, {"min_votes", "max_raise", "miss_cost"}, "feedback.", "feedback")
     default = Policy()
     values: dict[str, float] = {}
