@@ -294,11 +294,14 @@ class Deduper:
         mine: Text | None = None
         verified = 0
         for sid, hits in zip(uniq[order].tolist(), counts[order].tolist(), strict=True):
+            weak = hits < least  # one shared key is a shared phrase unless the facts agree
+            if weak and not (f.has_body and len(f.names) >= FACT_NAMES):
+                break  # candidates come by hits: the rest are as weak, and no facts can agree
             blob, key = self._blobs[sid], self._keys[sid]
             assert blob is not None and key is not None
             theirs = unpack(blob)
-            if hits < least and not (f.has_body and _same_facts(f, theirs)):
-                continue  # one shared key is a shared phrase unless the facts agree
+            if weak and not _same_facts(f, theirs):
+                continue
             ok, scores, reason = judge(f, theirs, self.thresholds)
             rank = scores.get("containment", scores.get("title", 0.0))
             kind = "near"
@@ -315,7 +318,10 @@ class Deduper:
                     or hits >= max(2, sampled // 2)  # most of a short new text is there
                     or (hits >= 3 and hits >= _posted(theirs) // 2)  # most of a short earlier
                     # text is here
-                    or _same_facts(f, theirs)  # a rewording keeps the names and numbers
+                    # a rewording keeps the names and numbers (a weak candidate got here only
+                    # by passing that test above)
+                    or weak
+                    or _same_facts(f, theirs)
                 )
             ):
                 verified += 1
