@@ -322,11 +322,8 @@ def compare(
     q_tokens, c_tokens = max(1, q.tokens), max(1, c.tokens)
     new_tokens = sum(s.tokens for s, ok in zip(q.sentences, qs, strict=True) if not ok)
     covered = sum(s.tokens for s, ok in zip(c.sentences, cs, strict=True) if ok)
-    if (
-        brief
-        and _cannot_copy(new_tokens / q_tokens, covered / c_tokens, rules)
-        and not _may_reword(q, c, rules)
-    ):
+    may_reword = _may_reword(q, c, rules)
+    if brief and not may_reword and _cannot_copy(new_tokens / q_tokens, covered / c_tokens, rules):
         return Verdict(
             False,
             "near",
@@ -397,7 +394,7 @@ def compare(
             f"{where} {are} in the earlier story, but a shared sentence changes a figure "
             f"({old_n} -> {new_n}): a correction or new data",
         )
-    if _may_reword(q, c, rules):
+    if may_reword:
         in_order, matched, same_lead = _in_order(
             q, c, rules["aligned_match"], rules["aligned_lead"]
         )
