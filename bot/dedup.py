@@ -96,14 +96,25 @@ def _top(counts: np.ndarray, k: int) -> np.ndarray:
     return best[np.argsort(rank[best])]
 
 
-def _same_facts(q: Features, c: Features) -> bool:
-    """Most of the new text's names (at least FACT_NAMES of them) and numbers are the earlier
-    story's: worth verifying on full text even when few phrases are shared (a rewording)."""
-    if len(q.names) < FACT_NAMES:
-        return False
-    names = len(set(q.names.tolist()).intersection(c.names.tolist()))
-    numbers = len(set(q.numbers.tolist()).intersection(c.numbers.tolist()))
-    return names >= FACT_SHARE * len(q.names) and numbers >= FACT_SHARE * len(q.numbers)
+class _Facts:
+    """The new text's names and numbers as sets, made once per check (up to MAX_CANDIDATES
+    candidates ask `same(c)`)."""
+
+    __slots__ = ("names", "numbers")
+
+    def __init__(self, q: Features) -> None:
+        self.names = set(q.names.tolist()) if len(q.names) >= FACT_NAMES else None
+        self.numbers = set(q.numbers.tolist())
+
+    def same(self, c: Features) -> bool:
+        """Most of the new text's names (at least FACT_NAMES of them) and numbers are the
+        earlier story's: worth verifying on full text even when few phrases are shared (a
+        rewording)."""
+        if self.names is None:
+            return False
+        names = len(self.names.intersection(c.names.tolist()))
+        numbers = len(self.numbers.intersection(c.numbers.tolist()))
+        return names >= FACT_SHARE * len(self.names) and numbers >= FACT_SHARE * len(self.numbers)
 
 
 def _posted(f: Features) -> int:
@@ -292,6 +303,7 @@ class Deduper:
         sampled = int(np.count_nonzero(probes % SAMPLE_MOD == 0))  # what a long text posts
         best: tuple[float, int, dict[str, float], str, str] | None = None
         mine: Text | None = None
+        facts = _Facts(f)
         verified = 0
         for sid, hits in zip(uniq[order].tolist(), counts[order].tolist(), strict=True):
             weak = hits < least  # one shared key is a shared phrase unless the facts agree
@@ -300,7 +312,7 @@ class Deduper:
             blob, key = self._blobs[sid], self._keys[sid]
             assert blob is not None and key is not None
             theirs = unpack(blob)
-            if weak and not _same_facts(f, theirs):
+            if weak and not facts.same(theirs):
                 continue
             ok, scores, reason = judge(f, theirs, self.thresholds)
             rank = scores.get("containment", scores.get("title", 0.0))
@@ -321,7 +333,7 @@ class Deduper:
                     # a rewording keeps the names and numbers (a weak candidate got here only
                     # by passing that test above)
                     or weak
-                    or _same_facts(f, theirs)
+                    or facts.same(theirs)
                 )
             ):
                 verified += 1

@@ -104,7 +104,8 @@ class Text:
     tokens: int
     kept: str  # the paragraphs kept, joined (where the facts are read)
     _words: frozenset[str] | None = None
-    _facts: tuple[frozenset[str], frozenset[str], bool, bool] | None = None
+    _numbers: frozenset[str] | None = None
+    _names: tuple[frozenset[str], bool, bool] | None = None
 
     @property
     def words(self) -> frozenset[str]:
@@ -112,33 +113,34 @@ class Text:
             self._words = frozenset(itertools.chain.from_iterable(s.words for s in self.sentences))
         return self._words
 
-    def _read_facts(self) -> tuple[frozenset[str], frozenset[str], bool, bool]:
-        if self._facts is None:
-            numbers, names = _facts(self.kept)
-            # German capitalises every noun: there a capital marks no name, names are no facts
-            proper = len(_CAPS.findall(self.kept)) < NOUN_CAPS * self.tokens or (
-                detect(self.kept) != "de"
-            )
-            self._facts = (numbers, names if proper else _EMPTY, _may_correct(self.kept), proper)
-        return self._facts
-
     @property
     def numbers(self) -> frozenset[str]:
-        return self._read_facts()[0]
+        if self._numbers is None:  # (apart from names: the brief stop asks for numbers only)
+            self._numbers = _facts(self.kept, names=False)[0]
+        return self._numbers
+
+    def _read_names(self) -> tuple[frozenset[str], bool, bool]:
+        if self._names is None:
+            caps = _CAPS.findall(self.kept)
+            names = frozenset(map(str.lower, caps)) - _STOP_CAPS
+            # German capitalises every noun: there a capital marks no name, names are no facts
+            proper = len(caps) < NOUN_CAPS * self.tokens or detect(self.kept) != "de"
+            self._names = (names if proper else _EMPTY, _may_correct(self.kept), proper)
+        return self._names
 
     @property
     def names(self) -> frozenset[str]:
-        return self._read_facts()[1]
+        return self._read_names()[0]
 
     @property
     def may_correct(self) -> bool:
         """A correction word may be in it (else no sentence is searched for one)."""
-        return self._read_facts()[2]
+        return self._read_names()[1]
 
     @property
     def proper(self) -> bool:
         """Capitals mark names (not nouns, as in German): names count as facts."""
-        return self._read_facts()[3]
+        return self._read_names()[2]
 
 
 _EMPTY: frozenset[str] = frozenset()
