@@ -87,11 +87,14 @@ def _hash64(data: bytes) -> int:
 
 
 def _top(counts: np.ndarray, k: int) -> np.ndarray:
-    """Indexes of the k largest counts, largest first, ties in index order: what
-    `np.argsort(-counts, kind="stable")[:k]` gives, without sorting all of them."""
-    if len(counts) <= k:
-        return np.argsort(-counts, kind="stable")
-    rank = (int(counts.max()) - counts.astype(np.int64)) * len(counts) + np.arange(len(counts))
+    """Indexes of the k largest counts, largest first, ties newest (highest index) first: what
+    `np.lexsort((-index, -counts))[:k]` gives, without sorting all of them. A phrase many
+    earlier stories share ties them all; the copy arriving now most often repeats the newest
+    (a teaser's one sentence in 9 older stories left its own article ninth of 8 candidates)."""
+    n = len(counts)
+    rank = (int(counts.max()) - counts.astype(np.int64)) * n + np.arange(n - 1, -1, -1)
+    if n <= k:
+        return np.argsort(rank)
     best = np.argpartition(rank, k)[:k]
     return best[np.argsort(rank[best])]
 

@@ -107,6 +107,26 @@ def test_seed_copy_is_folded_among_many_stories() -> None:
     assert match is not None and match.original_key == "scmp-000"
 
 
+def test_short_teaser_whose_sentence_older_stories_share_folds_into_its_own_article() -> None:
+    """Nine older stories quote the teaser's one sentence (ties on hits, more than the eight
+    candidates): the newest, its own article, must be among the candidates."""
+    line = "Regulators in Brussels opened a formal inquiry into cloud licensing on Tuesday."
+    deduper = Deduper()
+    for i in range(9):
+        deduper.add(
+            story(
+                f"older-{i}",
+                f"Weekly digest number {i} of European technology policy",
+                [line, f"Digest item {i} covers spectrum auctions, tariffs and data rules."],
+                when=T0 - timedelta(days=2, minutes=i),
+            )
+        )
+    title = "Brussels opens cloud licensing inquiry"
+    deduper.add(story("article", title, [line, *_ORIGINAL[1][1:]], when=T0 - timedelta(hours=1)))
+    match = deduper.check(story("teaser", title, [line, "Read the full story at Policy Wire."]))
+    assert match is not None and match.original_key == "article"
+
+
 def test_copy_of_a_copy_points_at_the_first_arrival() -> None:
     deduper = Deduper()
     first = doc_story("first", SEED_A)
@@ -596,13 +616,13 @@ def test_unique_is_numpys_sorted_unique(values: list[int], dtype: str) -> None:
     "counts",
     [[3], [1, 1, 1], [2, 5, 5, 1, 5, 2, 2, 3, 3, 1, 5, 4], [1] * 20 + [2] * 3 + [1] * 20],
 )
-def test_candidates_are_taken_by_count_then_in_id_order(counts: list[int]) -> None:
+def test_candidates_are_taken_by_count_then_newest_first(counts: list[int]) -> None:
     import numpy as np
 
     from bot.dedup import MAX_CANDIDATES, _top
 
     array = np.array(counts, np.int64)
-    expected = np.argsort(-array, kind="stable")[:MAX_CANDIDATES]
+    expected = np.lexsort((-np.arange(len(array)), -array))[:MAX_CANDIDATES]
     assert _top(array, MAX_CANDIDATES).tolist() == expected.tolist()
 
 

@@ -7,6 +7,7 @@ pairs) and the errors per kind. `test` is scored, never tuned on.
 
 from __future__ import annotations
 
+import pickle
 import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -29,13 +30,37 @@ def make_story(key: str, title: str, body: str) -> Story:
     return Story(key, link, title, src, T0, content=body, canonical_url=link)
 
 
-def verdict(pair: dict) -> Match | None:
+def verdict(pair: dict, crowd: bytes | None = None) -> Match | None:
     a = make_story(pair["id"] + "/a", *pairset.build(pair["a"]))
     b = make_story(pair["id"] + "/b", *pairset.build(pair["b"]))
     texts = {a.key: (a.title, a.body)}
-    deduper = Deduper(text_of=texts.get) if _takes_text() else Deduper()
+    if crowd is not None:
+        deduper, crowd_texts = pickle.loads(crowd)
+        texts |= crowd_texts
+        deduper._text_of = texts.get
+    else:
+        deduper = Deduper(text_of=texts.get) if _takes_text() else Deduper()
     deduper.add(a)
     return deduper.check(b)
+
+
+def crowd(size: int) -> bytes:
+    """A pickled Deduper holding `size` distractors (and their texts), to copy per pair."""
+    sys.path.insert(0, str(HERE.parents[1] / "bench"))
+    sys.path.insert(0, str(HERE.parents[1] / "tests" / "dedup_devset"))
+    import random
+
+    from dedup import mix, sentence_pools  # bench/dedup.py
+
+    rng = random.Random(20240301)
+    pools = sentence_pools(pairset.recipes.CORPUS)
+    stories = [
+        make_story(f"crowd/{i}", title, "\n".join(paras))
+        for i, (title, paras) in enumerate(mix(rng, pools) for _ in range(size))
+    ]
+    deduper = Deduper()
+    deduper.load(stories)
+    return pickle.dumps((deduper, {s.key: (s.title, s.body) for s in stories}))
 
 
 def _takes_text() -> bool:
@@ -57,10 +82,10 @@ def score(rows: list[tuple[dict, bool]]) -> dict[str, float]:
     }
 
 
-def run(pairs: list[dict]) -> list[tuple[dict, bool, Match | None]]:
+def run(pairs: list[dict], crowd: bytes | None = None) -> list[tuple[dict, bool, Match | None]]:
     out = []
     for pair in pairs:
-        match = verdict(pair)
+        match = verdict(pair, crowd)
         out.append((pair, match is not None and match.original_key == pair["id"] + "/a", match))
     return out
 
@@ -113,8 +138,10 @@ def markdown(results: list[tuple[dict, bool, Match | None]]) -> None:
 
 if __name__ == "__main__":
     wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or ["train", "test"]
+    size = next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--crowd=")), 0)
     chosen = [p for p in pairset.pairs() if p["split"] in wanted]
+    results = run(chosen, crowd(size) if size else None)
     if "--markdown" in sys.argv:
-        markdown(run(chosen))
+        markdown(results)
     else:
-        report(run(chosen), verbose="-v" in sys.argv)
+        report(results, verbose="-v" in sys.argv)
