@@ -48,6 +48,7 @@ from bot.lang import detect
 _DIGIT = re.compile(r"\d")
 _ENDS = re.compile(r"[.!?。！？]|[\u3000-\u9fff]\s")
 NOUN_CAPS = 0.25  # from this share of capitalised words, ask whether the text is German
+LEAD_SENTENCES = 2  # a changed figure here (where a story's key figure sits) needs less proof
 VERIFY_CHARS = 20_000  # a 5 MB body is verified on its first 20,000 characters
 _SENTENCE = re.compile(
     r"(?<=[.!?。！？])[\"'”’»)]*\s+|(?<=[。！？])|(?<=[\u3000-\u9fff])\s+(?=[\u3000-\u9fff])"
@@ -203,24 +204,62 @@ def _shared(s: Sentence, other: Text, rule: float) -> bool:
 
 
 def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tuple[str, str]]:
-    """(old, new) numbers of shared sentences whose close counterpart has another number that
-    the new text no longer has anywhere (a figure replaced, not a conversion added)."""
+    """(old, new) figures of shared sentences whose close counterpart has a number (or name)
+    this sentence replaced by another: the old one gone from the whole new text and the new
+    one absent from the whole old text, or, in the first LEAD_SENTENCES (where a story's key
+    figure sits), either of the two. Not a conversion added: that keeps the old number."""
     changes = []
     same = {o.text for o in c.sentences}
-    for s, shared in zip(q.sentences, qs, strict=True):
+    for i, (s, shared) in enumerate(zip(q.sentences, qs, strict=True)):
         if not shared or s.text in same or not _DIGIT.search(s.text):
             continue  # an identical sentence changes nothing
         best = max(c.sentences, key=lambda o: len(o.grams & s.grams))
-        if len(best.grams & s.grams) < rule * max(len(s.grams), len(best.grams)):
+        if len(best.grams & s.grams) < rule * max(len(s.grams), len(best.grams)) and (
+            _close_but_figures(s, best) < rule
+        ):
             continue
         names = q.proper and c.proper
         (mine, my_names), (theirs, their_names) = _facts(s.text, names), _facts(best.text, names)
-        gone, added = theirs - q.numbers, mine - c.numbers
-        if not (gone and added) and names:
-            gone, added = their_names - q.names, my_names - c.names
-        if gone and added:
-            changes.append((min(gone), min(added)))
+        lead = i < LEAD_SENTENCES
+        change = _replaced(mine, theirs, q.numbers, c.numbers, lead)
+        if change is None and names:
+            change = _replaced(my_names, their_names, q.names, c.names, lead)
+        if change is not None:
+            changes.append(change)
     return changes
+
+
+def _close_but_figures(a: Sentence, b: Sentence) -> float:
+    """How close two sentences are when every number reads the same: in a short sentence
+    dense with figures ("fell to £363,226, from £363,444"), changed figures alone can take
+    it under the closeness a changed figure is looked for at."""
+    ga, gb = _masked(a.words), _masked(b.words)
+    return len(ga & gb) / max(1, len(ga), len(gb))
+
+
+def _masked(words: list[str]) -> frozenset[tuple[str, ...]]:
+    tokens = ["#" if w[0].isdigit() else w for w in words]
+    return frozenset(itertools.pairwise(tokens)) or frozenset(zip(tokens))
+
+
+def _replaced(
+    mine: frozenset[str],
+    theirs: frozenset[str],
+    new_all: frozenset[str],
+    old_all: frozenset[str],
+    lead: bool,
+) -> tuple[str, str] | None:
+    """(old, new) when the counterpart lost a fact this sentence replaced by another, and the
+    texts confirm it: the old fact is in no other place of the new text and the new one in no
+    place of the old text; in the lead one of the two is enough ("surging 3.5%" became
+    "surging 10%" while the old text has a "10" elsewhere)."""
+    gone, added = theirs - mine, mine - theirs
+    if not (gone and added):
+        return None
+    lost, fresh = gone - new_all, added - old_all
+    if not (lost or fresh) or not (lead or (lost and fresh)):
+        return None
+    return min(lost or gone), min(fresh or added)
 
 
 def _reworded(s: Sentence, other: Text, rules: Mapping[str, float]) -> bool:
@@ -461,6 +500,7 @@ def compare(
         and len(new_facts) < rules["reworded_facts"]
         and scores["old_covered"] > rules["reworded_cover"]
         and not (lead == 0 and n_shared < n_q / 2 and len(new_facts))
+        and not fresh_lead  # a rewording keeps the lead: a new opening is a follow-up's
     ):
         return Verdict(
             True,

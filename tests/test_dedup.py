@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.dedup import DEFAULT_THRESHOLDS, Deduper
+from bot.dedup_verify import Verdict
 from bot.story import Match, Source, Story
 
 sys.path.insert(0, str(Path(__file__).parent / "dedup_devset"))
@@ -683,6 +684,48 @@ def test_rewording_with_a_new_number_is_new_news() -> None:
     title, paras = _REWORDED
     changed = [paras[0].replace("12 million", "15 million"), *paras[1:]]
     assert verdict(doc_story("first", _ORIGINAL), doc_story("next", (title, changed))) is None
+
+
+def _compare(new: tuple[str, list[str]], old: tuple[str, list[str]]) -> Verdict:
+    from bot.dedup_verify import compare, prepare
+
+    verdict = compare(prepare(new[0], "\n".join(new[1])), prepare(old[0], "\n".join(old[1])))
+    assert verdict is not None
+    return verdict
+
+
+def test_correction_of_the_lead_figure_is_new_news_when_the_new_figure_is_elsewhere() -> None:
+    """The lead's 12 million became 15 million; the old text already had a "15" (cases since
+    2015): the figure is gone from the new text, which is proof enough in the lead."""
+    title, paras = _ORIGINAL
+    first = (title, [*paras, "The regulator has opened 15 export cases since 2015."])
+    fixed = (title, [paras[0].replace("12 million", "15 million"), *first[1][1:]])
+    assert verdict(doc_story("first", first), doc_story("fixed", fixed)) is None
+    assert "changes a figure (12 -> 15)" in _compare(fixed, first).reason
+
+
+def test_changed_figures_in_a_sentence_made_of_figures_are_found() -> None:
+    """Four of the sentence's seven word pairs hold a figure: changed, they take it under the
+    closeness a changed figure is looked for at, unless figures are read as one token."""
+    title, paras = _ORIGINAL
+    line = "Its average contract was worth {}, from {} in October."
+    first = (title, [*paras[:3], line.format("£180,226", "£180,444"), *paras[3:]])
+    fixed = (title, [*paras[:3], line.format("£363,226", "£363,444"), *paras[3:]])
+    assert verdict(doc_story("first", first), doc_story("fixed", fixed)) is None
+    assert "changes a figure (180226 -> 363226)" in _compare(fixed, first).reason
+
+
+def test_rewording_under_a_new_opening_sentence_is_new_news() -> None:
+    """Most words are the earlier story's and most of it is there, but the opening sentence
+    is new (neither shared nor a rewording of one): a follow-up's lead, not a rewording."""
+    title, paras = _ORIGINAL
+    lead = (
+        "Questions about how closely the Dutch trade regulator watches sales of chip "
+        "equipment abroad have grown louder in the weeks since the fine against Vantor "
+        "Systems was first discussed by members of parliament."
+    )
+    match = verdict(doc_story("first", _ORIGINAL), doc_story("next", (title, [lead, *paras[1:5]])))
+    assert match is None
 
 
 @pytest.mark.parametrize(
