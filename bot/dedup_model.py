@@ -109,16 +109,11 @@ def measure(q: Text, c: Text, scores: Mapping[str, float]) -> dict[str, int | fl
 
 def features_of(m: Mapping[str, int | float]) -> dict[str, float]:
     """Features from `measure`'s counts."""
-    neutral = 0.5
     return {
         "numbers_kept": _share(int(m["numbers_kept"]), int(m["numbers"])),
         "numbers_back": _share(int(m["numbers_kept"]), int(m["old_numbers"])),
-        "names_kept": _share(int(m["names_kept"]), int(m["names"]))
-        if m["names_proper"]
-        else neutral,
-        "names_back": _share(int(m["names_kept"]), int(m["old_names"]))
-        if m["names_proper"]
-        else neutral,
+        "names_kept": _share(int(m["names_kept"]), int(m["names"])),  # no names (not counted
+        "names_back": _share(int(m["names_kept"]), int(m["old_names"])),  # in German): 0.5
         "words_kept": m["words_both"] / max(1, m["words"]),
         "words_back": m["words_both"] / max(1, m["old_words"]),
         "in_order": m["in_order"] / max(1, m["sentences"]),
