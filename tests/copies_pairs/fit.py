@@ -1,10 +1,11 @@
-"""Fit `bot.dedup_model` on the TRAIN split of the copies pair set and cross-validate it there.
+"""Fit `model.py` (beside this script) on the TRAIN split of the copies pair set; cross-validate
+it there.
 
     python tests/copies_pairs/fit.py [--write] [--only-end | --only-new]
 
 Only pairs whose split is "train" are read (`test` is scored once by the lead, never here).
 Per pair: both sides are prepared by `bot.dedup_verify.prepare`, `compare` (full, no brief
-stop) gives the scores and `bot.dedup_model.features` the features; `Deduper.check` (the
+stop) gives the scores and `model.features` the features; `Deduper.check` (the
 path of evaluate.py) gives the rules' decision, and the full-text comparisons it made on the
 way are recorded (`bot.dedup.compare` is wrapped here: it records, it decides the same).
 
@@ -14,7 +15,7 @@ sides are one article) sit in one fold. Printed per threshold t and per gate (wh
 would be asked): precision/recall of the rules alone and of "rules OR (gate and p >= t)",
 overall and on the web pairs, with the new-news kinds folded; then where the copies the
 rules miss rank among the pairs the rules call new. `--write` rewrites the fitted block of
-bot/dedup_model.py with weights fitted on the fitting population (default: every train
+tests/copies_pairs/model.py with weights fitted on the fitting population (default: every train
 pair; `--only-end`: the pairs reaching the end of `compare`; `--only-new`: the pairs the
 rules call new).
 """
@@ -34,11 +35,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
+import model as dedup_model  # noqa: E402
 import pairset  # noqa: E402
 from evaluate import make_story  # noqa: E402
 
 import bot.dedup  # noqa: E402
-from bot import dedup_model  # noqa: E402
 from bot.dedup import Deduper  # noqa: E402
 from bot.dedup_verify import Verdict, compare, prepare  # noqa: E402
 
@@ -226,9 +227,9 @@ def main() -> None:
 
 
 def write(
-    w: np.ndarray, mean: np.ndarray, scale: np.ndarray, path: Path = ROOT / "bot" / "dedup_model.py"
+    w: np.ndarray, mean: np.ndarray, scale: np.ndarray, path: Path = HERE / "model.py"
 ) -> None:
-    """Rewrite the fitted block of `path` (bot/dedup_model.py) with these weights."""
+    """Rewrite the fitted block of `path` (tests/copies_pairs/model.py) with these weights."""
     text = path.read_text(encoding="utf-8")
     start = text.index("# --- written by tests/copies_pairs/fit.py")
     end = text.index("# --- end of fitted weights ---")

@@ -20,11 +20,12 @@ story rewritten, a write-through). The features (each in [0, 1]):
     length_ratio   shorter / longer, in tokens
 
 `WEIGHTS` (standardised: per feature its train mean, scale and weight) and `INTERCEPT` are
-written by `tests/copies_pairs/fit.py --write` from the `train` split (L2 logistic regression,
+written by `fit.py --write` from the `train` split (L2 logistic regression,
 Newton steps, fitted on every train pair); nothing is fitted at run time. The explanation
 names the features that pushed the probability the most, with their counts.
 
-Status: NOT wired into `compare`. Grouped 5-fold cross-validation on `train` (fit.py) found no
+Status: an experiment kept under tests/, NOT wired into `compare`. Grouped 5-fold
+cross-validation on `train` (fit.py) found no
 threshold at which "rules OR model" folds one more copy before it folds new news: the copies
 the rules miss (heavy rewordings of press releases and agency stories, a translation) rank
 below follow-ups and two outlets' own reports of one event whatever the fitting population,

@@ -1,4 +1,5 @@
-"""bot.dedup_model: pair features, the shipped logistic weights, their explanation; and the
+"""tests/copies_pairs/model.py (an experiment, not wired into bot): pair features, the shipped
+logistic weights, their explanation; and the
 fit script's pieces (tests/copies_pairs/fit.py). All texts here are authored for the tests."""
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import dedup_model
-from bot.dedup_model import NAMES, WEIGHTS, copy_probability, features
 from bot.dedup_verify import Text, compare, prepare
 
 sys.path.insert(0, str(Path(__file__).parent / "copies_pairs"))
 import fit
+import model as dedup_model
+from model import NAMES, WEIGHTS, copy_probability, features
 
 OLD = """The Ministry of Trade in Seoul said on Monday it would give 300 chip firms grants worth \
 2.5 trillion won over five years.
