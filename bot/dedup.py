@@ -9,7 +9,8 @@ Rule order (the first that decides wins):
               `bot.dedup_judge.judge`: a copy when the shorter text is mostly contained
               in the longer one and the two do not swap facts (numbers, names).
   5. verify   the plausible candidates (judged a copy, containment >= VERIFY_FROM without
-              many swapped facts, or most of the shorter text's keys shared), at most
+              many swapped facts, most of the shorter text's keys shared, most of the new
+              text's names and numbers shared, or all of its numbers: a rewording), at most
               MAX_VERIFY, are verified on their full texts (`text_of(key)` reads the store;
               the last RECENT stories added are kept in memory) by `bot.dedup_verify`:
               which sentences are shared, where they sit, what the rest adds. Its verdict
@@ -75,6 +76,7 @@ _SALT_TITLE = np.uint32(0x5BD1E995)
 VERIFY_FROM = 0.45  # sampled containment from which a candidate is verified on full text
 FACT_NAMES = 5  # a candidate sharing FACT_SHARE of the new text's names (at least this many)
 FACT_SHARE = 0.7  # ... and of its numbers is verified too
+FACT_NUMBERS = 3  # so is one holding all of the new text's numbers, at least this many
 MAX_VERIFY = 2  # candidates verified on full text per check, best-ranked first
 PREPARED = 64  # sentence-split texts kept for re-verification (a popular original, a new story)
 RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
@@ -118,6 +120,11 @@ class _Facts:
         names = len(self.names.intersection(c.names.tolist()))
         numbers = len(self.numbers.intersection(c.numbers.tolist()))
         return names >= FACT_SHARE * len(self.names) and numbers >= FACT_SHARE * len(self.numbers)
+
+    def all_numbers(self, c: Features) -> bool:
+        """Every one of the new text's numbers (at least FACT_NUMBERS of them) is the earlier
+        story's: a rewording keeps them all, even where it keeps few names and phrases."""
+        return len(self.numbers) >= FACT_NUMBERS and self.numbers.issubset(c.numbers.tolist())
 
 
 def _posted(f: Features) -> int:
@@ -337,6 +344,7 @@ class Deduper:
                     # by passing that test above)
                     or weak
                     or facts.same(theirs)
+                    or facts.all_numbers(theirs)
                 )
             ):
                 verified += 1

@@ -668,6 +668,47 @@ def test_rewording_in_the_same_order_folds_and_says_so() -> None:
     assert "6 of its 6 sentences" in match.reason
 
 
+_COURT = (
+    "Dutch court upholds chip export fine",
+    [
+        "A court in Rotterdam on Thursday upheld a fine of 12 million euros against a "
+        "Dutch maker of lithography parts for shipping 40 modules to China without a "
+        "licence.",
+        "The company, which employs 2,300 people, had argued that the parts were spare "
+        "components that needed no permit.",
+        "Judges said the rules had applied since 2023 and that the firm knew it.",
+        '"Export controls are not a suggestion, they are the law," the presiding judge '
+        "said in a written ruling.",
+        "The company said it would study the judgment before deciding whether to appeal.",
+        "Its shares fell 6 percent in Amsterdam trading after the decision.",
+    ],
+)
+_COURT_REWORDED = (
+    "Netherlands judges back penalty over lithography shipments",
+    [
+        "A court in Rotterdam on Thursday upheld the 12 million euro fine against the "
+        "Netherlands-based maker of lithography parts over 40 modules it shipped to China "
+        "with no licence.",
+        "The supplier, with a workforce of 2,300 in Eindhoven and Venlo, had claimed the "
+        "shipments were spares that required no permit.",
+        "According to Judge Maria Jansen, the regime has been in force since 2023 and the "
+        "supplier was aware of it.",
+        '"Export controls are not a suggestion, they are the law," the presiding judge '
+        "said in a written ruling.",
+        "The supplier plans to examine the ruling before it decides on an appeal.",
+        "In Amsterdam, its stock dropped 6 percent once the decision was published.",
+    ],
+)
+
+
+def test_rewording_keeping_every_number_but_few_names_is_verified_and_folds() -> None:
+    """Few phrases shared (21 % of word 4-grams), under half of its names the earlier story's,
+    but all five numbers kept: verified on full text, where the in-order rule folds it."""
+    match = verdict(doc_story("first", _COURT), doc_story("spun", _COURT_REWORDED))
+    assert match is not None and match.original_key == "first"
+    assert "rewording in the same order" in match.reason
+
+
 def test_rewording_under_a_new_lead_is_new_news() -> None:
     """The same background reworded under a new first sentence: a follow-up."""
     title, paras = _REWORDED
