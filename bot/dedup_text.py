@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 import re
 import struct
 import unicodedata
@@ -136,7 +137,10 @@ _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(r"\w++(?:[.,]\d++)*+")
 _HAS_CJK = re.compile(rf"[{_CJK}]")
 _SPLIT_CJK = re.compile(rf"[{_CJK}]|[^{_CJK}]+")
-_NUMBER = re.compile(r"\d[\d.,]*")
+# a number; in Chinese and Japanese with its myriad units: "1萬844" is 10,844, "1.5亿" 150 million
+_NUMBER = re.compile(r"\d[\d.,]*(?:[萬万億亿]\d[\d.,]*|[萬万億亿])*")
+_MYRIAD = re.compile(r"(\d[\d.,]*)([萬万億亿]?)")
+_UNITS = {"萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8, "": 1}
 # a capitalised word after a word and a space (the group; a literal space first: a fast scan)
 _CAPS = re.compile(r" (?<=[\w,;:] )([A-Z\u00c0-\u00de\u0391-\u03a9\u0410-\u042f]\w+)")
 _TAG = re.compile(r"<[^>]{0,500}>")
@@ -230,11 +234,23 @@ def _small(values: list[str]) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4096)
 def _number(token: str) -> str:
-    """'1,000' -> '1000', '7,5' -> '7.5', '7.50' -> '7.5', '007' -> '7'."""
+    """'1,000' -> '1000', '7,5' -> '7.5', '7.50' -> '7.5', '007' -> '7'; '1萬844' -> '10844',
+    '2億3000萬' -> '230000000' (the same figure as its Western spelling)."""
+    if not token.isascii():
+        return _myriads(token)
     number = _THOUSANDS.sub("", token.rstrip(".,")).replace(",", ".")
     if "." in number:
         number = number.rstrip("0").rstrip(".")
     return number.lstrip("0") or "0"
+
+
+def _myriads(token: str) -> str:
+    total = 0.0
+    for digits, unit in _MYRIAD.findall(token):
+        total += float(_number(digits)) * _UNITS[unit]
+    if not math.isfinite(total):  # hundreds of digits: no figure a reader compares
+        return _number("".join(d for d, _ in _MYRIAD.findall(token)))
+    return _number(f"{total:.4f}") if total != int(total) else str(int(total))
 
 
 def features(title: str, body: str) -> Features:

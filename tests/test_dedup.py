@@ -108,6 +108,35 @@ def test_seed_copy_is_folded_among_many_stories() -> None:
     assert match is not None and match.original_key == "scmp-000"
 
 
+@pytest.mark.parametrize(
+    ("token", "number"),
+    [
+        ("1,000", "1000"),
+        ("7.50", "7.5"),
+        ("007", "7"),
+        ("1萬844", "10844"),
+        ("1万844", "10844"),
+        ("2億3000萬", "230000000"),
+        ("1.5亿", "150000000"),
+        ("3,000萬", "30000000"),
+        ("9" * 400 + "億", "9" * 400),
+    ],
+)
+def test_numbers_read_as_one_figure_in_any_spelling(token: str, number: str) -> None:
+    from bot.dedup_text import _NUMBER, _number
+
+    assert [_number(t) for t in _NUMBER.findall(f"共 {token}家 ")] == [number]
+
+
+def test_chinese_copy_writing_a_figure_in_myriads_is_not_a_changed_figure() -> None:
+    title, body = CJK
+    line = "\n截至目前共有10,844家企业列入名单。"
+    match = verdict(
+        story("a", title, body + line), story("b", title, body + line.replace("10,844", "1萬844"))
+    )
+    assert match is not None and "changes a figure" not in match.reason
+
+
 def test_short_teaser_whose_sentence_older_stories_share_folds_into_its_own_article() -> None:
     """Nine older stories quote the teaser's one sentence (ties on hits, more than the eight
     candidates): the newest, its own article, must be among the candidates."""
