@@ -112,7 +112,8 @@ def report(results: list[tuple[dict, bool, Match | None]], verbose: bool = False
 
 def markdown(results: list[tuple[dict, bool, Match | None]]) -> None:
     """Per split: precision/recall by origin, then pairs and errors by kind."""
-    for split in ("train", "test"):
+    splits = [x for x in ("train", "test", "dev") if any(p["split"] == x for p, _, _ in results)]
+    for split in splits:
         rows = [(p, f) for p, f, _ in results if p["split"] == split]
         print(f"\n#### {split}\n\n| origin | pairs | copies | precision | recall | fp | fn |")
         print("|---|---:|---:|---:|---:|---:|---:|")
@@ -125,21 +126,30 @@ def markdown(results: list[tuple[dict, bool, Match | None]]) -> None:
                 f"| {origin} | {s['pairs']} | {copies} | {s['precision']:.3f} | "
                 f"{s['recall']:.3f} | {s['fp']} | {s['fn']} |"
             )
-    print("\n#### by kind (pairs / wrong)\n\n| kind | label | train | test |\n|---|---|---:|---:|")
+    print(f"\n#### by kind (pairs / wrong)\n\n| kind | label | {' | '.join(splits)} |")
+    print("|---|---|" + "---:|" * len(splits))
     kinds = sorted({(p["kind"], p["label"]) for p, _, _ in results}, key=lambda k: (k[1], k[0]))
     for kind, label in kinds:
         cells = []
-        for split in ("train", "test"):
+        for split in splits:
             part = [f for p, f, _ in results if p["kind"] == kind and p["split"] == split]
             wrong = sum(f != (label == "copy") for f in part)
             cells.append(f"{len(part)} / {wrong}" if wrong else f"{len(part)}")
-        print(f"| {kind} | {label} | {cells[0]} | {cells[1]} |")
+        print(f"| {kind} | {label} | {' | '.join(cells)} |")
 
 
 if __name__ == "__main__":
     wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or ["train", "test"]
     size = next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--crowd=")), 0)
     chosen = [p for p in pairset.pairs() if p["split"] in wanted]
+    if "dev" in wanted:  # (tests/dedup_devset has a make_pairs.py too: load this one by path)
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("copies_make_pairs", HERE / "make_pairs.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        chosen += module.dev_pairs()
     results = run(chosen, crowd(size) if size else None)
     if "--markdown" in sys.argv:
         markdown(results)

@@ -75,6 +75,56 @@ def words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{4,}", text.lower())}
 
 
+def dev_pairs(per_category: int = 30) -> list[dict]:
+    """Fresh constructed pairs for checking rules chosen on `train` (split "dev", built on the
+    fly, never written): every copy and new-news kind applied to TRAIN-side BBC articles that
+    no pair of pairs.json uses and that sit in no duplicate group, up to `per_category` per
+    category. Rules fitted to the 400 constructed train pairs meet other articles here; the
+    test side's articles are never read."""
+    used = {side["src"] for p in pairset.pairs() for side in (p["a"], p["b"])}
+    dups = json.loads((recipes.CORPUS / "articles" / "bbc-duplicates.json").read_text())
+    for group in dups["exact_duplicate_groups"] + dups["same_title_groups"]:
+        used |= {f"bbc:{x}" for x in group}
+    used |= {f"bbc:{x}" for p in dups["near_duplicate_pairs"] for x in (p["a"], p["b"])}
+    used |= {side["src"] for p in recipes.pairs() for side in (p["a"], p["b"])}
+    bbc = recipes._bbc()
+    pool: dict[str, list[str]] = {}
+    for bid, (_title, body) in sorted(bbc.items()):
+        paras = [x for x in body.split("\n") if x.strip()]
+        if f"bbc:{bid}" in used or side_of(bid) != "train":
+            continue
+        if len(paras) >= 6 and len(body.split()) >= 250:
+            pool.setdefault(bid.split("/")[0], []).append(bid)
+    out: list[dict] = []
+    n = 1000
+    kinds = [*COPY_KINDS, *NEW_KINDS]
+    for _cat, ids in sorted(pool.items()):
+        vocab = {i: words(bbc[i][1]) for i in ids}
+        for i in ids[1 :: max(1, len(ids) // per_category)][:per_category]:
+            best = max(
+                (j for j in ids if j != i),
+                key=lambda j: len(vocab[i] & vocab[j]) / (len(vocab[i] | vocab[j]) or 1),
+            )
+            for k, (kind, make) in enumerate(kinds):
+                a, b = make(f"bbc:{i}", f"bbc:{best}", n + k)
+                pair = {
+                    "id": f"d{n}-{kind}",
+                    "label": "copy" if k < len(COPY_KINDS) else "new",
+                    "kind": kind,
+                    "origin": "dev",
+                    "split": "dev",
+                    "a": {"src": a.get("src", f"bbc:{i}"), "ops": a.get("ops", [])},
+                    "b": {"src": b.get("src", f"bbc:{i}"), "ops": b.get("ops", [])},
+                }
+                try:
+                    pairset.build(pair["a"]), pairset.build(pair["b"])
+                except IndexError:  # a recipe that cannot apply to this article's sentences
+                    continue
+                out.append(pair)
+            n += 1
+    return out
+
+
 def main() -> None:
     out: list[dict] = []
     for row in pairset.web_pairs():
