@@ -331,6 +331,11 @@ def _may_reword(q: Text, c: Text, rules: Mapping[str, float]) -> bool:
     )
 
 
+def _figure(number: str) -> str:
+    """A normalised number as a reader writes it: '363226' -> '363,226' (names unchanged)."""
+    return f"{int(number):,}" if number.isdigit() and len(number) > 4 else number
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -433,7 +438,7 @@ def compare(
             "near",
             scores,
             f"{where} {are} in the earlier story, but a shared sentence changes a figure "
-            f"({old_n} -> {new_n}): a correction or new data",
+            f"({_figure(old_n)} -> {_figure(new_n)}): a correction or new data",
         )
     if may_reword:
         in_order, matched, same_lead = _in_order(

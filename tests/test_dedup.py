@@ -809,7 +809,7 @@ def test_changed_figures_in_a_sentence_made_of_figures_are_found() -> None:
     first = (title, [*paras[:3], line.format("£180,226", "£180,444"), *paras[3:]])
     fixed = (title, [*paras[:3], line.format("£363,226", "£363,444"), *paras[3:]])
     assert verdict(doc_story("first", first), doc_story("fixed", fixed)) is None
-    assert "changes a figure (180226 -> 363226)" in _compare(fixed, first).reason
+    assert "changes a figure (180,226 -> 363,226)" in _compare(fixed, first).reason
 
 
 def test_rewording_under_a_new_opening_sentence_is_new_news() -> None:
