@@ -246,10 +246,14 @@ def _number(token: str) -> str:
 
 def _myriads(token: str) -> str:
     total = 0.0
-    for digits, unit in _MYRIAD.findall(token):
-        total += float(_number(digits)) * _UNITS[unit]
-    if not math.isfinite(total):  # hundreds of digits: no figure a reader compares
-        return _number("".join(d for d, _ in _MYRIAD.findall(token)))
+    parts = _MYRIAD.findall(token)
+    try:
+        for digits, unit in parts:
+            total += float(_number(digits)) * _UNITS[unit]
+    except ValueError:  # "1.2.3萬": no figure a reader could compare, keep its digits
+        total = math.inf
+    if not math.isfinite(total):  # (or hundreds of digits)
+        return _number("".join(d.replace(".", "").replace(",", "") for d, _ in parts))
     return _number(f"{total:.4f}") if total != int(total) else str(int(total))
 
 

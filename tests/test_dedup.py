@@ -120,6 +120,8 @@ def test_seed_copy_is_folded_among_many_stories() -> None:
         ("1.5亿", "150000000"),
         ("3,000萬", "30000000"),
         ("9" * 400 + "億", "9" * 400),
+        ("1.2.3萬", "123"),  # no figure: its digits, and no crash
+        ("1,2,3万", "123"),
     ],
 )
 def test_numbers_read_as_one_figure_in_any_spelling(token: str, number: str) -> None:
@@ -591,8 +593,9 @@ def test_same_day_real_feeds_produce_no_cross_outlet_copy(corpus: Path) -> None:
         "北京亦庄 AI hub Беларусь 반도체 ,,, ... !!! " * 300,
         "x" * 100_000,  # one 100k-character word
         "\n".join(SEED_A[1]) + "\n" + "lorem ipsum dolor sit amet " * 200_000,  # > 5 MB
+        "共有1.2.3萬家 1,2,3万 " + "9" * 500 + "億 1萬. 萬1 " * 50,  # broken myriad numbers
     ],
-    ids=["empty", "blank", "boilerplate", "emoji", "mixed", "long-word", "5mb"],
+    ids=["empty", "blank", "boilerplate", "emoji", "mixed", "long-word", "5mb", "myriads"],
 )
 def test_verifier_survives_hostile_text(body: str) -> None:
     from bot.dedup_verify import compare, prepare
