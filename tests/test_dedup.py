@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.dedup import DEFAULT_THRESHOLDS, Deduper
 from bot.dedup_verify import Verdict
@@ -128,6 +130,16 @@ def test_numbers_read_as_one_figure_in_any_spelling(token: str, number: str) -> 
     from bot.dedup_text import _NUMBER, _number
 
     assert [_number(t) for t in _NUMBER.findall(f"共 {token}家 ")] == [number]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789.,萬万億亿 元x", max_size=40))
+def test_any_run_of_digits_separators_and_myriads_reads_as_a_number(text: str) -> None:
+    from bot.dedup_text import _NUMBER, _number
+
+    for token in _NUMBER.findall(text):
+        number = _number(token)
+        assert number and number == number.strip()
 
 
 def test_chinese_copy_writing_a_figure_in_myriads_is_not_a_changed_figure() -> None:
