@@ -369,18 +369,67 @@ def _times(theirs: float, ours: float) -> str:
     return f"{theirs / ours:.2f}x" if ours else "n/a"
 
 
+HOSTILE = {  # (earlier text, new text): sentence-dense bodies a broken or hostile feed can send
+    "3,000 figure sentences": (
+        " ".join(f"Item {i} rose to {i + 7}." for i in range(3000)),
+        " ".join(f"Item {i} rose to {i + 8}." for i in range(3000)),
+    ),
+    "3,000 name sentences": (
+        " ".join(f"Then Alpha{i} met Beta{i}." for i in range(3000)),
+        " ".join(f"Then Alpha{i} met Gamma{i}." for i in range(3000)),
+    ),
+    "5,000 two-word sentences": (
+        " ".join(f"Ab{i} cd." for i in range(5000)),
+        " ".join(f"Ab{i} cd." for i in range(4999)) + " End x.",
+    ),
+}
+
+
+def hostile(pools: dict) -> list[str]:
+    """Check time of sentence-dense bodies against one earlier text each, beside the median
+    check of ordinary pairs (a BBC mix and its truncated copy) in the same process."""
+    rng = random.Random(7)
+    out = ["\n### Hostile shapes (one earlier story, then check)\n"]
+    out += ["| shape | check (wall) | x an ordinary pair's |", "|---|---:|---:|"]
+
+    def once(old: str, new: str) -> float:
+        texts = {"old": ("Title of the earlier story", old)}
+        index = Deduper(text_of=texts.get)
+        index.add(as_story("old", ("Title of the earlier story", [old]), T0))
+        query = as_story("new", ("Title of the earlier story", [new]), T0)
+        start = time.perf_counter()
+        index.check(query)
+        return time.perf_counter() - start
+
+    ordinary = []
+    for _ in range(50):
+        _title, paras = mix(rng, pools)
+        body = "\n".join(paras)
+        ordinary.append(once(body, "\n".join(paras[: max(1, len(paras) // 2)])))
+    base = statistics.median(ordinary)
+    for name, (old, new) in HOSTILE.items():
+        took = once(old, new)
+        out.append(f"| {name} | {took * 1e3:.1f} ms | {took / base:.0f}x |")
+    out.append(f"| ordinary pair (median of 50) | {base * 1e3:.2f} ms | 1x |")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="windows of 2k and 20k stories")
     parser.add_argument("--corpus", type=Path, default=recipes.CORPUS)
     parser.add_argument("--write", type=Path, help="also save the Markdown tables here")
     parser.add_argument("--hubnews-only", action="store_true", help="skip the baselines")
+    parser.add_argument("--hostile", action="store_true", help="only the hostile shapes")
     args = parser.parse_args(argv)
     if not (args.corpus / "articles" / "bbc.jsonl").exists():
         print(f"skipped: {args.corpus}/articles/bbc.jsonl is absent", file=sys.stderr)
         return 0
     rng = random.Random(20240301)
     pools = sentence_pools(args.corpus)
+    if args.hostile:
+        print("\n".join(hostile(pools)))
+        return 0
     sizes = (2_000, 20_000) if args.quick else (20_000, 200_000)
     lines = [
         f"Python {platform.python_version()}, {platform.machine()}, "

@@ -621,6 +621,22 @@ def test_verifier_survives_hostile_text(body: str) -> None:
     deduper.check(story("hostile", "Hostile", body))  # verified against the seed: no crash
 
 
+def test_verification_reads_a_bounded_number_of_sentences() -> None:
+    """Aligning sentences costs the product of their counts: 5,000 two-word sentences (20,000
+    characters) are verified on the first MAX_SENTENCES, and the check still decides."""
+    from bot.dedup_verify import MAX_SENTENCES, prepare
+
+    old = " ".join(f"Ab{i} cd." for i in range(5000))
+    new = " ".join(f"Ab{i} cd." for i in range(4999)) + " End x."
+    text = prepare("t", new)
+    assert len(text.sentences) == MAX_SENTENCES
+    assert text.tokens == 2 * MAX_SENTENCES
+    deduper = Deduper(text_of={"old": ("Dense list of items", old)}.get)
+    deduper.add(story("old", "Dense list of items", old))
+    match = deduper.check(story("new", "Dense list of items", new))
+    assert match is not None and f"{MAX_SENTENCES} of its {MAX_SENTENCES}" in match.reason
+
+
 def test_an_original_checked_against_several_copies_is_read_and_split_once() -> None:
     texts = {"seed": (SEED_A[0], "\n".join(SEED_A[1]))}
     reads: list[str] = []
