@@ -13,7 +13,8 @@
     lead      16-bit hashes of the word 3-grams of the first LEAD_TOKENS tokens
     numbers   16-bit hashes of the numbers ("US$7.5 billion" and "$7.5bn" both give 7.5)
     names     16-bit hashes of capitalised words inside sentences (openers are not names)
-    title     16-bit hashes of the title's tokens, in order (rapidfuzz Indel compares them)
+    title     16-bit hashes of the title's first MAX_TITLE_TOKENS tokens, in order (rapidfuzz
+              Indel compares them)
 
 Hashes are zlib.crc32 (deterministic across processes, unlike `hash(str)`). Only the first
 MAX_CHARS characters of a body are read: a 5 MB body costs no more than a long article.
@@ -42,6 +43,8 @@ MAX_FACTS = 64
 MAX_CHARS = 60_000
 MAX_FACT_CHARS = 20_000  # numbers and names are read from the first 20,000 characters
 MIN_BODY = 25  # tokens; fewer and the story is judged on its title
+MAX_TITLE_TOKENS = 48  # a title's first 48 words (real ones have < 30; a 60,000-character
+# title made one story cost 68 KB of index)
 
 GENERIC_TITLES = frozenset(
     {
@@ -273,7 +276,7 @@ def features(title: str, body: str) -> Features:
         for w in dict.fromkeys(_CAPS.findall(text, 0, MAX_FACT_CHARS))
         if w.lower() not in _STOP_CAPS
     ]
-    title_words = raw_tokens(title.lower())
+    title_words = raw_tokens(title[: 16 * MAX_TITLE_TOKENS].lower())[:MAX_TITLE_TOKENS]
     generic = " ".join(title_words) in GENERIC_TITLES or len(title_words) < 3
     return Features(
         shingles,

@@ -621,6 +621,23 @@ def test_verifier_survives_hostile_text(body: str) -> None:
     deduper.check(story("hostile", "Hostile", body))  # verified against the seed: no crash
 
 
+def test_a_hostile_title_does_not_grow_the_index() -> None:
+    """A 20,000-word title: the index keeps its first MAX_TITLE_TOKENS words (it posted every
+    word pair, 68 KB a story), so a story stays under 1 KB of postings and packed features."""
+    from bot.dedup_text import features, pack
+
+    title = " ".join(f"word{i}" for i in range(20_000))
+    deduper = Deduper()
+    for i in range(20):
+        deduper.add(story(f"k{i}", f"{title} {i}", "Body text of the story. " * 20))
+    deduper.load([])  # merges the postings
+    assert deduper.memory_bytes() / 20 < 1024
+    assert len(pack(features(title, "Body text of the story. " * 20))) < 1024
+    from bot.dedup_text import MAX_TITLE_TOKENS
+
+    assert len(features(title, "").title) == MAX_TITLE_TOKENS
+
+
 def test_verification_reads_a_bounded_number_of_sentences() -> None:
     """Aligning sentences costs the product of their counts: 5,000 two-word sentences (20,000
     characters) are verified on the first MAX_SENTENCES, and the check still decides."""
