@@ -5,13 +5,17 @@ Rule order (the first that decides wins):
   2. url      the same canonical URL
   3. text     identical normalised body text (bodies of at least FULL_BELOW shingles)
   4. near     candidates from an inverted index of hashed word 4-gram shingles (rarest
-              first, `bot.dedup_index`), at most MAX_CANDIDATES of them, each judged by
+              first, `bot.dedup_index`), the MAX_CANDIDATES with most shared keys (ties:
+              newest first) and up to COVERED_CANDIDATES short stories most of whose own
+              keys are shared (a teaser met by its full article), each judged by
               `bot.dedup_judge.judge`: a copy when the shorter text is mostly contained
               in the longer one and the two do not swap facts (numbers, names).
   5. verify   the plausible candidates (judged a copy, containment >= VERIFY_FROM without
               many swapped facts, most of the shorter text's keys shared, most of the new
-              text's names and numbers shared, or all of its numbers: a rewording), at most
-              MAX_VERIFY, are verified on their full texts (`text_of(key)` reads the store;
+              text's names and numbers shared, or all of its numbers: a rewording) are
+              verified on their full texts, at most MAX_VERIFY of them except those judged a
+              copy and the covered short stories, which always are (a sketch's "copy" never
+              folds unverified when the text can be read) (`text_of(key)` reads the store;
               the last RECENT stories added are kept in memory) by `bot.dedup_verify`:
               which sentences are shared, where they sit, what the rest adds. Its verdict
               and explanation replace the judge's; kind "fuller" = a full article after its
@@ -67,6 +71,8 @@ from bot.story import Match, Story
 __all__ = ["DEFAULT_THRESHOLDS", "Deduper", "judge", "stored_texts"]
 
 MAX_CANDIDATES = 8
+COVERED_CANDIDATES = 2  # ... plus short stories most of whose keys are shared (`_covered`)
+COVERED_POSTED = 24  # short: posting at most this many keys (a teaser of a paragraph or two)
 MIN_PROBES = 8  # below this many probe keys a candidate sharing a single key is still judged
 PROBE_MOD = 4  # a check looks up its shingles = 0 mod 4; long texts post their 0 mod 8 sample,
 # short ones (< FULL_BELOW shingles) their 0 mod 4 shingles, so every posted key is probed
@@ -164,6 +170,7 @@ class Deduper:
         self._roots: list[str | None] = []
         self._blobs: list[bytes | None] = []
         self._times = array("d")  # published (or added) time, epoch seconds
+        self._posted = array("H")  # near keys each story posted (capped at 65,535)
         self._alive = np.zeros(1024, bool)
         self._near = Postings(np.uint32)
         self._exact = Postings(np.uint64)
@@ -206,7 +213,9 @@ class Deduper:
         when = story.published.timestamp() if story.published else time.time()
         self._times.append(when)
         posted = f.sample[f.sample % PROBE_MOD == 0] if f.full else f.sample
-        self._near.add(unique(np.concatenate([posted, self._title_keys(f)])), sid, _merge)
+        near = unique(np.concatenate([posted, self._title_keys(f)]))
+        self._posted.append(min(len(near), 65_535))
+        self._near.add(near, sid, _merge)
         self._exact.add(np.array([h for _, h in exact], np.uint64), sid, _merge)
 
     def load(self, stories: Iterable[Story]) -> int:
@@ -298,6 +307,19 @@ class Deduper:
         pairs = f.title[:-1].astype(np.uint32) << np.uint32(16) | f.title[1:].astype(np.uint32)
         return pairs ^ _SALT_TITLE
 
+    def _covered(self, uniq: np.ndarray, counts: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """Up to COVERED_CANDIDATES more candidates, outside the `top` by hits, most of whose
+        own keys are here (>= 3 and half): a short teaser met by its full article, which long
+        stories sharing a few of its sentences outrank on hits alone."""
+        posted = np.frombuffer(self._posted, np.uint16)[uniq].astype(np.int64)
+        fit = (counts >= 3) & (2 * counts >= posted) & (posted <= COVERED_POSTED)
+        fit[top] = False
+        if not fit.any():
+            return np.empty(0, np.int64)
+        chosen = np.flatnonzero(fit)
+        share = counts[chosen] / np.maximum(posted[chosen], 1)
+        return chosen[np.argsort(-share, kind="stable")[:COVERED_CANDIDATES]]
+
     def _near_match(self, story: Story, f: Features) -> Match | None:
         probes = f.shingles[f.shingles % PROBE_MOD == 0]
         keys = unique(np.concatenate([probes, self._title_keys(f)]))
@@ -309,13 +331,18 @@ class Deduper:
             return None
         uniq, counts = np.unique(ids, return_counts=True)
         order = _top(counts, MAX_CANDIDATES)
+        if len(uniq) > MAX_CANDIDATES:
+            order = np.concatenate([order, self._covered(uniq, counts, order)])
+        extra = MAX_CANDIDATES  # candidates from this position on came by `_covered`
         least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
         sampled = int(np.count_nonzero(probes % SAMPLE_MOD == 0))  # what a long text posts
         best: tuple[float, int, dict[str, float], str, str] | None = None
         mine: Text | None = None
         facts = _Facts(f)
         verified = 0
-        for sid, hits in zip(uniq[order].tolist(), counts[order].tolist(), strict=True):
+        for n, (sid, hits) in enumerate(
+            zip(uniq[order].tolist(), counts[order].tolist(), strict=True)
+        ):
             weak = hits < least  # one shared key is a shared phrase unless the facts agree
             if weak and not (f.has_body and len(f.names) >= FACT_NAMES):
                 break  # candidates come by hits: the rest are as weak, and no facts can agree
@@ -333,7 +360,8 @@ class Deduper:
             )
             if (
                 f.has_body
-                and verified < MAX_VERIFY
+                # a sketch's "copy" and a covered short story are always checked
+                and (ok or n >= extra or verified < MAX_VERIFY)
                 and (
                     ok
                     or (rank >= VERIFY_FROM and not swapped)  # many facts swapped: new news

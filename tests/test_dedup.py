@@ -171,6 +171,50 @@ def test_short_teaser_whose_sentence_older_stories_share_folds_into_its_own_arti
     assert match is not None and match.original_key == "article"
 
 
+_BRIEFINGS_EXTRA = [
+    f"Analysts at firm number {i} in Rotterdam said the ruling on licence {i} could shape how "
+    f"exporters read the {i}th amendment of the export rules next year."
+    for i in range(2, 10)
+]
+
+
+def _busy_window(with_teaser: bool) -> Deduper:
+    """Ten briefings quoting the last 8 sentences of an article (more hits than its teaser's
+    two), added after the teaser of its first two sentences (under another headline)."""
+    texts: dict[str, tuple[str, str]] = {}
+    deduper = Deduper(text_of=texts.get)
+    stories = []
+    if with_teaser:
+        teaser = [*_ORIGINAL[1][:2], "Read the full story at Policy Wire."]
+        stories.append(story("teaser", "Chip parts fine for Dutch exporter", teaser))
+    for i in range(10):
+        paras = [
+            f"Briefing {i} on the week in trade policy opens here with news of tariffs.",
+            *_BRIEFINGS_EXTRA,
+            f"Briefing {i} closes with a look at spectrum auctions and data rules.",
+        ]
+        stories.append(story(f"briefing-{i}", f"Export rules briefing {i}", paras))
+    for s in stories:
+        texts[s.key] = (s.title, s.body)
+        deduper.add(s)
+    return deduper
+
+
+def test_full_article_folds_into_its_short_teaser_in_a_busy_window() -> None:
+    """The teaser ties the briefings on hits and is the oldest (11th of 8 candidates): it is
+    taken as a short story most of whose keys are here, and verified."""
+    full = story("full", _ORIGINAL[0], [*_ORIGINAL[1], *_BRIEFINGS_EXTRA])
+    match = _busy_window(with_teaser=True).check(full)
+    assert match is not None and match.original_key == "teaser" and match.kind == "fuller"
+
+
+def test_a_sketch_judged_copy_is_never_folded_unverified() -> None:
+    """Every briefing looks like a paraphrase on the sketches (53 % of 4-grams, no facts
+    swapped); verified on full text, none is: the story is new news, whatever the budget."""
+    full = story("full", _ORIGINAL[0], [*_ORIGINAL[1], *_BRIEFINGS_EXTRA])
+    assert _busy_window(with_teaser=False).check(full) is None
+
+
 def test_copy_of_a_copy_points_at_the_first_arrival() -> None:
     deduper = Deduper()
     first = doc_story("first", SEED_A)
