@@ -2,9 +2,11 @@
 
 `strip(text)` returns the paragraphs that carry the article, with syndication trailers
 ("Read the full story at …", "The post … appeared first on …", "Dieser Artikel erschien
-zuerst …"), photo captions, subscription and newsletter plugs, share bars, wire datelines
-("LONDON (Reuters) - ") and credit lines, and scraping debris (a bare domain, "Advertisement",
-a "Published: …" line) removed, and how many paragraphs were dropped. The table is small on
+zuerst …"), a press release's tail (from its "About <Company>" section on: what every release
+of the company repeats, contacts included), photo captions, subscription and newsletter plugs,
+share bars, wire datelines ("LONDON (Reuters) - ") and credit lines, and scraping debris (a
+bare domain, "Advertisement", a "Published: …" line) removed, and how many paragraphs were
+dropped. The table is small on
 purpose: each pattern is a kind of line seen on real re-published pages, in several languages.
 """
 
@@ -59,6 +61,15 @@ _WIRE_TITLE = re.compile(
     r"^(update \d+|refile|corrected|rpt|wrapup \d*|exclusive)\s*[-–:]\s*", re.I
 )
 MAX_BOILERPLATE_WORDS = 40  # a long paragraph that mentions "subscribe" is article text
+# A press release's tail: an "About <Company>" section (a heading line, or "About X: ...")
+# opens what every release of that company repeats (its description, contacts, safe-harbour
+# text): from there on nothing tells one release from another. Case-sensitive: "About 40
+# people were hurt." is article text.
+_ABOUT = re.compile(
+    r"^(?:About|Über|À propos d[e'u]|Acerca de|Sobre|Informazioni su) "
+    r"(us|the [Cc]ompany|[A-Z0-9][\w&.'’-]*(?: (?:[A-Z0-9&][\w&.'’-]*|of|de|and|for|the))"
+    r"{0,6})(?: \([^)]{1,40}\))?\s*(?::\s*(.*)|$)"
+)
 
 
 def clean_title(title: str) -> str:
@@ -132,6 +143,31 @@ _WORD = re.compile(r"\w+")
 _NON_ASCII_SCRIPT = re.compile(r"[\u3000-\u9fff\uac00-\ud7af©\[…]")
 
 
+_ABOUT_WORDS = ("About ", "Über ", "À propos ", "Acerca de ", "Sobre ", "Informazioni su ")
+
+
+def _release_tail(paragraph: str, after: list[str]) -> bool:
+    """Does `paragraph` open a release's "About" section? Its description (after the colon,
+    or the next paragraph) starts with the company's name, "We" or "The company"; a
+    subheading such as "About Chips Act funding" followed by article text does not."""
+    about = _ABOUT.match(paragraph)
+    if about is None:
+        return False
+    name, inline = about.group(1), about.group(2)
+    description = inline if inline else next((a.strip() for a in after if a.strip()), "")
+    first = name.split()[0]
+    starts = (
+        (first, "We ", "The company", "The Company")
+        if first not in ("us", "the")
+        else (
+            "We ",
+            "The company",
+            "The Company",
+        )
+    )
+    return description.startswith(starts)
+
+
 def is_boilerplate(paragraph: str) -> bool:
     words = paragraph.split()
     if not words:
@@ -149,11 +185,15 @@ def is_boilerplate(paragraph: str) -> bool:
 
 def strip(text: str) -> tuple[list[str], int]:
     """(article paragraphs, paragraphs dropped as boilerplate)."""
-    kept, dropped = [], 0
-    for raw in text.split("\n"):
+    kept: list[str] = []
+    dropped = 0
+    lines = text.split("\n")
+    for n, raw in enumerate(lines):
         paragraph = raw.strip()
         if not paragraph:
             continue
+        if kept and paragraph.startswith(_ABOUT_WORDS) and _release_tail(paragraph, lines[n + 1 :]):
+            return kept, dropped + sum(1 for rest in lines[n:] if rest.strip())
         if is_boilerplate(paragraph):
             dropped += 1
             continue

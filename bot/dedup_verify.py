@@ -218,16 +218,15 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
     changes = []
     same = {o.text for o in c.sentences}
     for i, (s, shared) in enumerate(zip(q.sentences, qs, strict=True)):
-        if not shared or s.text in same or not _DIGIT.search(s.text):
+        lead = i < LEAD_SENTENCES  # (there a changed name counts too: "appointed X as CFO")
+        if not shared or s.text in same or not (lead or _DIGIT.search(s.text)):
             continue  # an identical sentence changes nothing
         best = max(c.sentences, key=lambda o: len(o.grams & s.grams))
-        if len(best.grams & s.grams) < rule * max(len(s.grams), len(best.grams)) and (
-            _close_but_figures(s, best) < rule
-        ):
-            continue
         names = q.proper and c.proper
+        close = len(best.grams & s.grams) >= rule * max(len(s.grams), len(best.grams))
         (mine, my_names), (theirs, their_names) = _facts(s.text, names), _facts(best.text, names)
-        lead = i < LEAD_SENTENCES
+        if not close and _close_but_facts(s, best, my_names | their_names) < rule:
+            continue
         change = _replaced(mine, theirs, q.numbers, c.numbers, lead)
         if change is None and names:
             change = _replaced(my_names, their_names, q.names, c.names, lead)
@@ -236,16 +235,17 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
     return changes
 
 
-def _close_but_figures(a: Sentence, b: Sentence) -> float:
-    """How close two sentences are when every number reads the same: in a short sentence
-    dense with figures ("fell to £363,226, from £363,444"), changed figures alone can take
-    it under the closeness a changed figure is looked for at."""
-    ga, gb = _masked(a.words), _masked(b.words)
+def _close_but_facts(a: Sentence, b: Sentence, names: frozenset[str]) -> float:
+    """How close two sentences are when every number, and every name of `names`, reads the
+    same: changed facts alone take a short sentence dense with them ("fell to £363,226, from
+    £363,444"; "appointed Karel Smit as CFO on Monday, from April") under the closeness a
+    changed fact is looked for at."""
+    ga, gb = _masked(a.words, names), _masked(b.words, names)
     return len(ga & gb) / max(1, len(ga), len(gb))
 
 
-def _masked(words: list[str]) -> frozenset[tuple[str, ...]]:
-    tokens = ["#" if w[0].isdigit() else w for w in words]
+def _masked(words: list[str], names: frozenset[str]) -> frozenset[tuple[str, ...]]:
+    tokens = ["#" if w[0].isdigit() or w in names else w for w in words]
     return frozenset(itertools.pairwise(tokens)) or frozenset(zip(tokens))
 
 
@@ -338,9 +338,12 @@ def _may_reword(q: Text, c: Text, rules: Mapping[str, float]) -> bool:
     )
 
 
-def _figure(number: str) -> str:
-    """A normalised number as a reader writes it: '363226' -> '363,226' (names unchanged)."""
-    return f"{int(number):,}" if number.isdigit() and len(number) > 4 else number
+def _figure(fact: str) -> str:
+    """A normalised fact as a reader writes it: '363226' -> '363,226', 'eindhoven' ->
+    'Eindhoven'."""
+    if not fact[0].isdigit():
+        return fact[0].upper() + fact[1:]
+    return f"{int(fact):,}" if fact.isdigit() and len(fact) > 4 else fact
 
 
 def _count(n: int, word: str) -> str:
@@ -398,10 +401,13 @@ def compare(
     while lead < len(qs) and qs[lead]:
         lead += 1
     fresh_lead = 0
+    lead_facts: frozenset[str] = _EMPTY  # numbers/names of the fresh opening the old text lacks
     for s, ok in zip(q.sentences, qs, strict=True):
         if ok:
             break
-        fresh_lead += s.tokens if id(s) in fresh_ids else 0
+        if id(s) in fresh_ids:
+            fresh_lead += s.tokens
+            lead_facts |= frozenset().union(*_facts(s.text, names)) - (c.numbers | c.names)
     q_facts, c_facts = q.numbers | q.names, c.numbers | c.names  # names: empty unless proper
     if not names:
         q_facts, c_facts = q.numbers, c.numbers
@@ -444,8 +450,9 @@ def compare(
             False,
             "near",
             scores,
-            f"{where} {are} in the earlier story, but a shared sentence changes a figure "
-            f"({_figure(old_n)} -> {_figure(new_n)}): a correction or new data",
+            f"{where} {are} in the earlier story, but a shared sentence changes a "
+            f"{'figure' if old_n[0].isdigit() else 'name'} ({_figure(old_n)} -> "
+            f"{_figure(new_n)}): a correction or new data",
         )
     if may_reword:
         in_order, matched, same_lead = _in_order(
@@ -478,6 +485,8 @@ def compare(
         scores["fresh_share"] <= rules["contained_new"]
         and len(new_facts) < rules["contained_facts"]
         and fresh_lead <= rules["lead_tokens"]
+        and not lead_facts  # a standfirst restates the story; an opening with a new name or
+        # number is another story's lead (two company releases sharing their "About" text)
         and (
             scores["new_share"] <= rules["contained_new"]
             or scores["old_covered"] >= rules["rewords_cover"]

@@ -559,6 +559,63 @@ def test_boilerplate_lines_are_recognised(line: str, boilerplate: bool) -> None:
     assert is_boilerplate(line) is boilerplate
 
 
+_ABOUT_VANTOR = (
+    "About Vantor Systems: Vantor Systems designs lithography subsystems and metrology tools "
+    "for semiconductor fabs in Europe, Asia and North America. Founded in 1998 and based in "
+    "Eindhoven, the company employs 2,300 people and serves more than 40 chipmakers worldwide."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (f"Lead.\nMore.\n{_ABOUT_VANTOR}\nMedia contact: Anna de Vries.", ["Lead.", "More."]),
+        ("Lead.\nAbout Vantor Systems\nVantor Systems designs tools.\nContact: x", ["Lead."]),
+        ("Lead.\nAbout us\nWe make chips.", ["Lead."]),
+        (  # a subheading followed by article text is not a release's tail
+            "Lead.\nAbout Chips Act Funding\nThe funding was approved in 2022.",
+            ["Lead.", "About Chips Act Funding", "The funding was approved in 2022."],
+        ),
+        (
+            "Lead.\nAbout 40 people were hurt.\nMore.",
+            ["Lead.", "About 40 people were hurt.", "More."],
+        ),
+        (_ABOUT_VANTOR, [_ABOUT_VANTOR]),  # never the whole text
+    ],
+)
+def test_a_press_releases_about_section_and_what_follows_are_its_tail(
+    text: str, kept: list[str]
+) -> None:
+    from bot.boilerplate import strip
+
+    assert strip(text)[0] == kept
+
+
+def test_two_releases_of_one_company_sharing_their_about_text_are_new_news() -> None:
+    """Each release: one new sentence (who was appointed) over the same company description
+    and contact line. Another outlet's re-run of the first one still folds."""
+    contact = "Media contact: Anna de Vries, press office, Vantor Systems."
+    cfo = "Vantor Systems appointed Karel Smit as chief financial officer on Monday, from April."
+    cto = "Vantor Systems appointed Jan Bakker as chief technology officer on Monday, from May."
+    first = story("cfo", "Vantor Systems names CFO", [cfo, _ABOUT_VANTOR, contact])
+    assert (
+        verdict(first, story("cto", "Vantor Systems names CTO", [cto, _ABOUT_VANTOR, contact]))
+        is None
+    )
+    rerun = [f"EINDHOVEN (Reuters) - {cfo}", _ABOUT_VANTOR, contact, "Read the full story at X."]
+    match = verdict(first, story("rerun", "Dutch chip supplier gets a new finance chief", rerun))
+    assert match is not None and match.original_key == "cfo"
+
+
+def test_a_name_replaced_in_a_lead_without_figures_is_a_changed_fact() -> None:
+    """The lead names another town (no number in it): a correction, not a copy."""
+    title, paras = _ORIGINAL
+    first = (title, paras[1:5])
+    fixed = (title, [paras[1].replace("Eindhoven", "Veldhoven"), *paras[2:5]])
+    assert verdict(doc_story("first", first), doc_story("fixed", fixed)) is None
+    assert "changes a name (Eindhoven -> Veldhoven)" in _compare(fixed, first).reason
+
+
 def test_dateline_is_stripped_from_the_lead() -> None:
     from bot.boilerplate import strip
 
