@@ -401,13 +401,10 @@ def compare(
     while lead < len(qs) and qs[lead]:
         lead += 1
     fresh_lead = 0
-    lead_facts: frozenset[str] = _EMPTY  # numbers/names of the fresh opening the old text lacks
     for s, ok in zip(q.sentences, qs, strict=True):
         if ok:
             break
-        if id(s) in fresh_ids:
-            fresh_lead += s.tokens
-            lead_facts |= frozenset().union(*_facts(s.text, names)) - (c.numbers | c.names)
+        fresh_lead += s.tokens if id(s) in fresh_ids else 0
     q_facts, c_facts = q.numbers | q.names, c.numbers | c.names  # names: empty unless proper
     if not names:
         q_facts, c_facts = q.numbers, c.numbers
@@ -485,8 +482,6 @@ def compare(
         scores["fresh_share"] <= rules["contained_new"]
         and len(new_facts) < rules["contained_facts"]
         and fresh_lead <= rules["lead_tokens"]
-        and not lead_facts  # a standfirst restates the story; an opening with a new name or
-        # number is another story's lead (two company releases sharing their "About" text)
         and (
             scores["new_share"] <= rules["contained_new"]
             or scores["old_covered"] >= rules["rewords_cover"]
