@@ -512,7 +512,7 @@ def test_copies_pair_set_test_split_is_scored_not_tuned(corpus: Path) -> None:
 def test_fresh_pairs_from_train_side_articles_hold_the_train_figures(corpus: Path) -> None:
     """2,804 pairs of every constructed kind built from train-side BBC articles no pair uses
     (`make_pairs.dev_pairs`): rules chosen on 400 constructed train pairs meet other text.
-    Measured 0.996 / 1.000 (7 new news folded: templates and follow-ups from a neighbour on
+    Measured 0.997 / 1.000 (6 new news folded: templates and follow-ups from a neighbour on
     the same story, corrections of a number that is also part of a name); floors below it."""
     import importlib.util
 
@@ -532,7 +532,7 @@ def test_fresh_pairs_from_train_side_articles_hold_the_train_figures(corpus: Pat
     folded_new = sum(1 for p, f, _ in rows if f and p["label"] == "new")
     copies = [f for p, f, _ in rows if p["label"] == "copy"]
     assert len(rows) > 2_500
-    assert folded_new <= 8  # precision >= 0.995 on ~1,985 folds (10 before the lead rules)
+    assert folded_new <= 7  # precision >= 0.995 on ~1,985 folds (10 before the lead rules)
     assert sum(copies) / len(copies) >= 0.995
 
 
