@@ -487,8 +487,14 @@ def compare(
             or scores["old_covered"] >= rules["rewords_cover"]
         )
     ):
-        if scores["new_share"] > rules["contained_new"]:
-            adds = f"; the rest ({scores['new_share']:.0%}) rewords it" + (
+        if new_tokens:  # unshared sentences: say what they are
+            rest = (
+                f"the rest ({scores['new_share']:.0%}) rewords it"
+                if not fresh_tokens
+                else f"it adds {_count(fresh_tokens, 'word')} of its own "
+                f"({scores['fresh_share']:.0%})"
+            )
+            adds = f"; {rest}" + (
                 f" and {_count(q.boilerplate, 'line')} of boilerplate" if q.boilerplate else ""
             )
         return Verdict(True, "near", scores, f"{where} {are} in the earlier story{adds}")

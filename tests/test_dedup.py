@@ -636,6 +636,16 @@ def test_teaser_folds_and_the_reason_names_the_shared_and_the_new_part() -> None
     assert "adds only 1 line of boilerplate" in match.reason
 
 
+def test_a_copy_with_a_line_of_its_own_says_so() -> None:
+    """A re-publisher's own short intro over the whole story folds (<= 30 fresh words before
+    the shared text), and the reason says what it adds instead of "it adds nothing"."""
+    intro = "Our partners sent us this report from the Netherlands this morning."
+    match = verdict(
+        doc_story("first", _ORIGINAL), doc_story("copy", (_ORIGINAL[0], [intro, *_ORIGINAL[1]]))
+    )
+    assert match is not None and "it adds 11 words of its own" in match.reason
+
+
 def test_full_article_after_its_teaser_folds_as_a_fuller_version() -> None:
     match = verdict(doc_story("teaser", _teaser(SEED_A)), doc_story("full", SEED_A))
     assert match is not None and match.original_key == "teaser"
