@@ -6,10 +6,13 @@ what the rest is.
 shared when most of its word bigrams (character bigrams for CJK) occur in the other text. From
 that it measures where the shared text sits (does it open the new story? does it cover the old
 story?), what the unshared part of the new story holds (tokens, numbers and names the old one
-lacks), and whether a shared sentence changed a figure. `decide(v)` turns those measures into
-a verdict and one sentence naming the shared part and the new part:
+lacks), and whether a shared sentence changed a figure. The verdict comes with one sentence
+naming the shared part and the new part:
 
-    changed figure          a shared sentence carries another number: a correction -> new
+    changed figure          a shared sentence carries another number (in the first two
+                            sentences, also another name) that the texts confirm: the old
+                            one gone from the new text and the new one absent from the old
+                            (in the lead either is enough): a correction -> new
     contained               the new text adds (almost) nothing but boilerplate -> copy
     fuller                  the new text opens with the old one and continues it -> copy
                             (kind "fuller": a full article after its teaser or excerpt)
@@ -19,7 +22,8 @@ a verdict and one sentence naming the shared part and the new part:
                             one by one in its order, the lead included, no new number: a
                             rewording or machine-spun copy -> copy (German capitals mark
                             nouns, not names: there only numbers count as facts)
-    reworded                nearly every sentence reworded, same facts, similar length -> copy
+    reworded                nearly every sentence reworded, same facts, similar length, the
+                            opening shared or reworded -> copy
     otherwise               new lead or new paragraphs of substance -> new news
 
 With `brief=True` (what `bot.dedup` asks), a pair whose shared sentences are too few for any
@@ -28,7 +32,9 @@ possible rewording in order) is "new" at once: its facts, rewordings and figures
 measured (a text's words and facts are computed when first read). Every copy verdict is
 the same either way.
 
-Thresholds were chosen on the `train` split of tests/copies_pairs (never on `test`).
+Thresholds were chosen on the `train` split of tests/copies_pairs and checked on its `dev`
+pairs (never on `test`). A text is verified on its first VERIFY_CHARS characters and
+MAX_SENTENCES sentences.
 """
 
 from __future__ import annotations
