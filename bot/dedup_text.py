@@ -144,6 +144,7 @@ _SPLIT_CJK = re.compile(rf"[{_CJK}]|[^{_CJK}]+")
 _NUMBER = re.compile(r"\d[\d.,]*(?:[萬万億亿]\d[\d.,]*|[萬万億亿])*")
 _MYRIAD = re.compile(r"(\d[\d.,]*)([萬万億亿]?)")
 _UNITS = {"萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8, "": 1}
+_MYRIAD_UNITS = "萬万億亿"
 # a capitalised word after a word and a space (the group; a literal space first: a fast scan)
 _CAPS = re.compile(r" (?<=[\w,;:] )([A-Z\u00c0-\u00de\u0391-\u03a9\u0410-\u042f]\w+)")
 _TAG = re.compile(r"<[^>]{0,500}>")
@@ -238,13 +239,20 @@ def _small(values: list[str]) -> np.ndarray:
 @functools.lru_cache(maxsize=4096)
 def _number(token: str) -> str:
     """'1,000' -> '1000', '7,5' -> '7.5', '7.50' -> '7.5', '007' -> '7'; '1萬844' -> '10844',
-    '2億3000萬' -> '230000000' (the same figure as its Western spelling)."""
-    if not token.isascii():
-        return _myriads(token)
+    '2億3000萬' -> '230000000', '٣٥' -> '35' (the same figure as its Western spelling)."""
+    if not token.isascii():  # other scripts' digits ("٣٥") read as ASCII ones ("35")
+        token = "".join(c if c.isascii() else _ascii_digit(c) for c in token)
+        if any(unit in token for unit in _MYRIAD_UNITS):
+            return _myriads(token)
     number = _THOUSANDS.sub("", token.rstrip(".,")).replace(",", ".")
     if "." in number:
         number = number.rstrip("0").rstrip(".")
     return number.lstrip("0") or "0"
+
+
+def _ascii_digit(char: str) -> str:
+    digit = unicodedata.decimal(char, None)
+    return char if digit is None else str(digit)
 
 
 def _myriads(token: str) -> str:

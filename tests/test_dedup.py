@@ -124,6 +124,8 @@ def test_seed_copy_is_folded_among_many_stories() -> None:
         ("9" * 400 + "億", "9" * 400),
         ("1.2.3萬", "123"),  # no figure: its digits, and no crash
         ("1,2,3万", "123"),
+        ("٣٥", "35"),  # Arabic-Indic digits
+        ("१२३", "123"),  # Devanagari
     ],
 )
 def test_numbers_read_as_one_figure_in_any_spelling(token: str, number: str) -> None:
@@ -133,13 +135,16 @@ def test_numbers_read_as_one_figure_in_any_spelling(token: str, number: str) -> 
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="0123456789.,萬万億亿 元x", max_size=40))
+@given(st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩०१२३४५६७८९.,萬万億亿 元x", max_size=40))
 def test_any_run_of_digits_separators_and_myriads_reads_as_a_number(text: str) -> None:
-    from bot.dedup_text import _NUMBER, _number
+    """ASCII, Arabic-Indic and Devanagari digits, separators and myriad units: a number read,
+    never an exception (non-ASCII digits sent the first myriad reader into endless recursion)."""
+    from bot.dedup_text import _NUMBER, _number, features
 
     for token in _NUMBER.findall(text):
         number = _number(token)
         assert number and number == number.strip()
+    features("t", text)
 
 
 def test_chinese_copy_writing_a_figure_in_myriads_is_not_a_changed_figure() -> None:
@@ -717,8 +722,19 @@ def test_same_day_real_feeds_produce_no_cross_outlet_copy(corpus: Path) -> None:
         "x" * 100_000,  # one 100k-character word
         "\n".join(SEED_A[1]) + "\n" + "lorem ipsum dolor sit amet " * 200_000,  # > 5 MB
         "共有1.2.3萬家 1,2,3万 " + "9" * 500 + "億 1萬. 萬1 " * 50,  # broken myriad numbers
+        "ارتفع السعر ٣٥ دولارا إلى ١٢٠٠ في ٢٠٢٤. मूल्य १२३ रुपये। " * 40,  # other digits
     ],
-    ids=["empty", "blank", "boilerplate", "emoji", "mixed", "long-word", "5mb", "myriads"],
+    ids=[
+        "empty",
+        "blank",
+        "boilerplate",
+        "emoji",
+        "mixed",
+        "long-word",
+        "5mb",
+        "myriads",
+        "digits",
+    ],
 )
 def test_verifier_survives_hostile_text(body: str) -> None:
     from bot.dedup_verify import compare, prepare
