@@ -172,7 +172,7 @@ def prepare(title: str, body: str) -> Text:
         cjk = bool(_HAS_CJK.search(text))
         wide = cjk or bool(_WIDE.search(text))  # else every paragraph splits the Latin way
     paragraphs, dropped = strip(text)
-    sentences = []
+    sentences: list[Sentence] = []
     grams_all: set[tuple[str, ...]] = set()
     for paragraph in paragraphs:
         if not wide:
@@ -182,6 +182,8 @@ def prepare(title: str, body: str) -> Text:
         else:
             parts = (_SENTENCE if _WIDE.search(paragraph) else _SENTENCE_LATIN).split(paragraph)
         for part in parts:
+            if len(sentences) == MAX_SENTENCES:
+                break
             tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
             if not tokens:
                 continue
@@ -191,8 +193,7 @@ def prepare(title: str, body: str) -> Text:
             )
             grams_all.update(grams)
             sentences.append(Sentence(part, len(tokens), grams, tokens))
-        if len(sentences) >= MAX_SENTENCES:
-            del sentences[MAX_SENTENCES:]
+        if len(sentences) >= MAX_SENTENCES:  # (its bigrams are the kept sentences' only)
             break
     del title  # titles are compared by the index's judge; the verifier reads the text
     return Text(

@@ -775,6 +775,7 @@ def test_verification_reads_a_bounded_number_of_sentences() -> None:
     text = prepare("t", new)
     assert len(text.sentences) == MAX_SENTENCES
     assert text.tokens == 2 * MAX_SENTENCES
+    assert text.grams == frozenset().union(*(s.grams for s in text.sentences))
     deduper = Deduper(text_of={"old": ("Dense list of items", old)}.get)
     deduper.add(story("old", "Dense list of items", old))
     match = deduper.check(story("new", "Dense list of items", new))
