@@ -147,6 +147,48 @@ def test_any_run_of_digits_separators_and_myriads_reads_as_a_number(text: str) -
     features("t", text)
 
 
+_PIECES = st.sampled_from(
+    [
+        "The regulator fined Vantor 12 million euros.",
+        "About Vantor Systems: Vantor Systems makes tools.",
+        "About us",
+        "We make chips.",
+        "Read the full story at X.",
+        "LONDON (Reuters) - ",
+        "亦庄获批1萬844家",
+        "٣٥ دولار",
+        "१२३ रुपये।",
+        "Photo: Reuters",
+        "Correction: 3 not 4.",
+        "\n",
+        "\n\n",
+        ". . .",
+        "ÄÖÜ Straße",
+        "🙂",
+        "1.2.3萬",
+        "U.S. President Joe Biden",
+    ]
+)
+_TEXTS = st.lists(st.one_of(_PIECES, st.text(max_size=30)), max_size=12).map(" ".join)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(_TEXTS, _TEXTS), min_size=1, max_size=5))
+def test_any_sequence_of_stories_is_checked_and_added_without_error(
+    stories: list[tuple[str, str]],
+) -> None:
+    """Mixed scripts, other digits, release tails, trailers, corrections and random text, as
+    titles and bodies, checked then added one after another: every check decides."""
+    texts: dict[str, tuple[str, str]] = {}
+    deduper = Deduper(text_of=texts.get)
+    for n, (title, body) in enumerate(stories):
+        item = story(f"s{n}", title, body)
+        texts[item.key] = (item.title, item.body)
+        match = deduper.check(item)
+        assert match is None or match.reason
+        deduper.add(item.with_(duplicate=match))
+
+
 def test_chinese_copy_writing_a_figure_in_myriads_is_not_a_changed_figure() -> None:
     title, body = CJK
     line = "\n截至目前共有10,844家企业列入名单。"
