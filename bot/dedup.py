@@ -86,6 +86,8 @@ FACT_NUMBERS = 3  # so is one holding all of the new text's numbers, at least th
 MAX_VERIFY = 2  # candidates verified on full text per check, best-ranked first
 PREPARED = 64  # sentence-split texts kept for re-verification (a popular original, a new story)
 RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
+UPDATE_WITHIN = timedelta(hours=36)  # an "update on top" folds only this soon after the story:
+# wire UPDATEs and write-throughs come the same day, a follow-up re-running it days later
 
 TextOf = Callable[[str], "tuple[str, str] | None"]
 
@@ -384,12 +386,22 @@ class Deduper:
                     v = compare(mine, text, self.thresholds, brief=True)
                     if v is not None:
                         ok, kind, reason = v.copy, v.kind, v.reason
+                        late = self._later(story, sid)
+                        if ok and v.rule == "update" and late > UPDATE_WITHIN:
+                            ok = False  # a wire UPDATE or write-through comes the same day
+                            days = f"{late.days} day{'' if late.days == 1 else 's'}"
+                            reason += f", but {days} later: a follow-up"
                         scores = {**scores, **v.scores}
                         if ok:  # verified on full text: this is the original
                             return self._match(sid, kind, scores, reason)
             if ok and (best is None or rank > best[0]):
                 best = (rank, sid, scores, reason, kind)
         return self._match(best[1], best[4], best[2], best[3]) if best else None
+
+    def _later(self, story: Story, sid: int) -> timedelta:
+        """How much later `story` was published (or is seen) than the indexed story `sid`."""
+        when = story.published.timestamp() if story.published else time.time()
+        return timedelta(seconds=max(0.0, when - self._times[sid]))
 
     def _match(self, sid: int, kind: str, scores: dict[str, float], reason: str) -> Match:
         key = self._keys[sid]

@@ -211,6 +211,7 @@ class Verdict:
     kind: str  # "near" or "fuller"
     scores: dict[str, float]
     reason: str
+    rule: str = ""  # "update" for an update on top (the Deduper weighs its timing)
 
 
 def _shared(s: Sentence, other: Text, rule: float) -> bool:
@@ -522,6 +523,7 @@ def compare(
                 scores,
                 f"it holds {scores['old_covered']:.0%} of the earlier story under "
                 f"{_count(n_q - n_shared, 'new sentence')} on top without new facts: an update",
+                "update",
             )
     if (
         scores["words"] >= rules["reworded_words"]

@@ -933,6 +933,36 @@ _REWORDED = (
 )
 
 
+@pytest.mark.parametrize(
+    ("later", "folds"), [(timedelta(hours=3), True), (timedelta(days=3), False)]
+)
+def test_an_update_on_top_folds_the_same_day_and_is_a_follow_up_days_later(
+    later: timedelta, folds: bool
+) -> None:
+    """The whole story under one new sentence without new facts: a wire UPDATE hours later, a
+    follow-up re-running the story days later."""
+    title, paras = _ORIGINAL
+    top = (
+        "The case was back on the agenda as lawmakers met again to discuss the fine and what "
+        "it means for other suppliers. Several members asked whether the penalty was large "
+        "enough to deter others, and officials promised to answer in writing."
+    )
+    first = doc_story("first", _ORIGINAL, when=T0 - later)
+    match = verdict(first, doc_story("next", (title, [top, *paras])))
+    assert (match is not None) == folds
+    if not folds:
+        from bot.dedup_verify import compare, prepare
+
+        assert (
+            compare(prepare(title, "\n".join([top, *paras])), prepare(*first_text())).rule
+            == "update"
+        )
+
+
+def first_text() -> tuple[str, str]:
+    return _ORIGINAL[0], "\n".join(_ORIGINAL[1])
+
+
 def test_rewording_in_the_same_order_folds_and_says_so() -> None:
     """Each sentence reworded in place, the same names and numbers: a copy, although few
     word 4-grams are shared (the index alone misses it; the shared facts get it verified)."""
