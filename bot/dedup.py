@@ -65,7 +65,7 @@ import numpy as np
 from bot.dedup_index import Postings
 from bot.dedup_judge import DEFAULT_THRESHOLDS, judge
 from bot.dedup_text import SAMPLE_MOD, Features, features, pack, unique, unpack
-from bot.dedup_verify import RULES, Text, compare, prepare
+from bot.dedup_verify import RULES, Text, _count, compare, prepare
 from bot.story import Match, Story
 
 __all__ = ["DEFAULT_THRESHOLDS", "Deduper", "judge", "stored_texts"]
@@ -135,6 +135,11 @@ class _Facts:
         return len(self.numbers) >= FACT_NUMBERS and self.numbers.issubset(c.numbers.tolist())
 
 
+def _when(story: Story) -> float:
+    """A story's time in the window: published, else now (when it is seen), epoch seconds."""
+    return story.published.timestamp() if story.published else time.time()
+
+
 def _posted(f: Features) -> int:
     """How many keys a story posted in the index (its probe-able sample)."""
     return int(np.count_nonzero(f.sample % PROBE_MOD == 0)) if f.full else len(f.sample)
@@ -172,7 +177,7 @@ class Deduper:
         self._roots: list[str | None] = []
         self._blobs: list[bytes | None] = []
         self._times = array("d")  # published (or added) time, epoch seconds
-        self._posted = array("H")  # near keys each story posted (capped at 65,535)
+        self._key_counts = array("H")  # near keys each story posted, title's too (<= 65,535)
         self._alive = np.zeros(1024, bool)
         self._near = Postings(np.uint32)
         self._exact = Postings(np.uint64)
@@ -212,11 +217,10 @@ class Deduper:
                 self._recent.popitem(last=False)
         self._roots.append(story.duplicate.original_key if story.duplicate else None)
         self._blobs.append(pack(f))
-        when = story.published.timestamp() if story.published else time.time()
-        self._times.append(when)
+        self._times.append(_when(story))
         posted = f.sample[f.sample % PROBE_MOD == 0] if f.full else f.sample
         near = unique(np.concatenate([posted, self._title_keys(f)]))
-        self._posted.append(min(len(near), 65_535))
+        self._key_counts.append(min(len(near), 65_535))
         self._near.add(near, sid, _merge)
         self._exact.add(np.array([h for _, h in exact], np.uint64), sid, _merge)
 
@@ -313,7 +317,7 @@ class Deduper:
         """Up to COVERED_CANDIDATES more candidates, outside the `top` by hits, most of whose
         own keys are here (>= 3 and half): a short teaser met by its full article, which long
         stories sharing a few of its sentences outrank on hits alone."""
-        posted = np.frombuffer(self._posted, np.uint16)[uniq].astype(np.int64)
+        posted = np.frombuffer(self._key_counts, np.uint16)[uniq].astype(np.int64)
         fit = (counts >= 3) & (2 * counts >= posted) & (posted <= COVERED_POSTED)
         fit[top] = False
         if not fit.any():
@@ -335,7 +339,6 @@ class Deduper:
         order = _top(counts, MAX_CANDIDATES)
         if len(uniq) > MAX_CANDIDATES:
             order = np.concatenate([order, self._covered(uniq, counts, order)])
-        extra = MAX_CANDIDATES  # candidates from this position on came by `_covered`
         least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
         sampled = int(np.count_nonzero(probes % SAMPLE_MOD == 0))  # what a long text posts
         best: tuple[float, int, dict[str, float], str, str] | None = None
@@ -362,8 +365,9 @@ class Deduper:
             )
             if (
                 f.has_body
-                # a sketch's "copy" and a covered short story are always checked
-                and (ok or n >= extra or verified < MAX_VERIFY)
+                # a sketch's "copy" and a covered short story (after the first
+                # MAX_CANDIDATES, by `_covered`) are always checked
+                and (ok or n >= MAX_CANDIDATES or verified < MAX_VERIFY)
                 and (
                     ok
                     or (rank >= VERIFY_FROM and not swapped)  # many facts swapped: new news
@@ -386,22 +390,17 @@ class Deduper:
                     v = compare(mine, text, self.thresholds, brief=True)
                     if v is not None:
                         ok, kind, reason = v.copy, v.kind, v.reason
-                        late = self._later(story, sid)
-                        if ok and v.rule == "update" and late > UPDATE_WITHIN:
-                            ok = False  # a wire UPDATE or write-through comes the same day
-                            days = f"{late.days} day{'' if late.days == 1 else 's'}"
-                            reason += f", but {days} later: a follow-up"
+                        if ok and v.rule == "update":
+                            late = timedelta(seconds=_when(story) - self._times[sid])
+                            if late > UPDATE_WITHIN:  # an UPDATE or write-through: same day
+                                ok = False
+                                reason += f", but {_count(late.days, 'day')} later: a follow-up"
                         scores = {**scores, **v.scores}
                         if ok:  # verified on full text: this is the original
                             return self._match(sid, kind, scores, reason)
             if ok and (best is None or rank > best[0]):
                 best = (rank, sid, scores, reason, kind)
         return self._match(best[1], best[4], best[2], best[3]) if best else None
-
-    def _later(self, story: Story, sid: int) -> timedelta:
-        """How much later `story` was published (or is seen) than the indexed story `sid`."""
-        when = story.published.timestamp() if story.published else time.time()
-        return timedelta(seconds=max(0.0, when - self._times[sid]))
 
     def _match(self, sid: int, kind: str, scores: dict[str, float], reason: str) -> Match:
         key = self._keys[sid]

@@ -141,10 +141,10 @@ _TOKEN = re.compile(r"\w++(?:[.,]\d++)*+")
 _HAS_CJK = re.compile(rf"[{_CJK}]")
 _SPLIT_CJK = re.compile(rf"[{_CJK}]|[^{_CJK}]+")
 # a number; in Chinese and Japanese with its myriad units: "1萬844" is 10,844, "1.5亿" 150 million
-_NUMBER = re.compile(r"\d[\d.,]*(?:[萬万億亿]\d[\d.,]*|[萬万億亿])*")
-_MYRIAD = re.compile(r"(\d[\d.,]*)([萬万億亿]?)")
-_UNITS = {"萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8, "": 1}
-_MYRIAD_UNITS = "萬万億亿"
+_UNITS = {"萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8}
+_MYRIAD_UNITS = "".join(_UNITS)
+_NUMBER = re.compile(rf"\d[\d.,]*(?:[{_MYRIAD_UNITS}]\d[\d.,]*|[{_MYRIAD_UNITS}])*")
+_MYRIAD = re.compile(rf"(\d[\d.,]*)([{_MYRIAD_UNITS}]?)")
 # a capitalised word after a word and a space (the group; a literal space first: a fast scan)
 _CAPS = re.compile(r" (?<=[\w,;:] )([A-Z\u00c0-\u00de\u0391-\u03a9\u0410-\u042f]\w+)")
 _TAG = re.compile(r"<[^>]{0,500}>")
@@ -260,7 +260,7 @@ def _myriads(token: str) -> str:
     parts = _MYRIAD.findall(token)
     try:
         for digits, unit in parts:
-            total += float(_number(digits)) * _UNITS[unit]
+            total += float(_number(digits)) * _UNITS.get(unit, 1)
     except ValueError:  # "1.2.3萬": no figure a reader could compare, keep its digits
         total = math.inf
     if not math.isfinite(total):  # (or hundreds of digits)

@@ -132,7 +132,7 @@ class Text:
     def _read_names(self) -> tuple[frozenset[str], bool, bool]:
         if self._names is None:
             caps = _CAPS.findall(self.kept)
-            names = frozenset(map(str.lower, caps)) - _STOP_CAPS
+            names = _names_of(caps)
             # German capitalises every noun: there a capital marks no name, names are no facts
             proper = len(caps) < NOUN_CAPS * self.tokens or detect(self.kept) != "de"
             self._names = (names if proper else _EMPTY, _may_correct(self.kept), proper)
@@ -160,7 +160,17 @@ def _facts(text: str, names: bool = True) -> tuple[frozenset[str], frozenset[str
     numbers = frozenset(map(_number, _NUMBER.findall(text))) if _DIGIT.search(text) else _EMPTY
     if not names:
         return numbers, _EMPTY
-    return numbers, frozenset(map(str.lower, _CAPS.findall(text))) - _STOP_CAPS
+    return numbers, _names_of(_CAPS.findall(text))
+
+
+def _names_of(caps: list[str]) -> frozenset[str]:
+    """Names from the capitalised words `_CAPS` found (lower-cased, common openers dropped)."""
+    return frozenset(map(str.lower, caps)) - _STOP_CAPS
+
+
+def _bigrams(tokens: list[str]) -> frozenset[tuple[str, ...]]:
+    """Word pairs as tuples (hashed once, into the set); a lone word as a 1-tuple."""
+    return frozenset(itertools.pairwise(tokens)) or frozenset(zip(tokens))
 
 
 def prepare(title: str, body: str) -> Text:
@@ -187,10 +197,7 @@ def prepare(title: str, body: str) -> Text:
             tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
             if not tokens:
                 continue
-            # word pairs as tuples (hashed once, into the set), a lone word as a 1-tuple
-            grams: frozenset[tuple[str, ...]] = frozenset(itertools.pairwise(tokens)) or frozenset(
-                zip(tokens)
-            )
+            grams = _bigrams(tokens)
             grams_all.update(grams)
             sentences.append(Sentence(part, len(tokens), grams, tokens))
         if len(sentences) >= MAX_SENTENCES:  # (its bigrams are the kept sentences' only)
@@ -225,12 +232,12 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
     figure sits), either of the two. Not a conversion added: that keeps the old number."""
     changes = []
     same = {o.text for o in c.sentences}
+    names = q.proper and c.proper
     for i, (s, shared) in enumerate(zip(q.sentences, qs, strict=True)):
         lead = i < LEAD_SENTENCES  # (there a changed name counts too: "appointed X as CFO")
         if not shared or s.text in same or not (lead or _DIGIT.search(s.text)):
             continue  # an identical sentence changes nothing
         best = max(c.sentences, key=lambda o: len(o.grams & s.grams))
-        names = q.proper and c.proper
         close = len(best.grams & s.grams) >= rule * max(len(s.grams), len(best.grams))
         (mine, my_names), (theirs, their_names) = _facts(s.text, names), _facts(best.text, names)
         if not close and _close_but_facts(s, best, my_names | their_names) < rule:
@@ -253,8 +260,7 @@ def _close_but_facts(a: Sentence, b: Sentence, names: frozenset[str]) -> float:
 
 
 def _masked(words: list[str], names: frozenset[str]) -> frozenset[tuple[str, ...]]:
-    tokens = ["#" if w[0].isdigit() or w in names else w for w in words]
-    return frozenset(itertools.pairwise(tokens)) or frozenset(zip(tokens))
+    return _bigrams(["#" if w[0].isdigit() or w in names else w for w in words])
 
 
 def _replaced(
@@ -413,9 +419,9 @@ def compare(
         if ok:
             break
         fresh_lead += s.tokens if id(s) in fresh_ids else 0
-    q_facts, c_facts = q.numbers | q.names, c.numbers | c.names  # names: empty unless proper
-    if not names:
-        q_facts, c_facts = q.numbers, c.numbers
+    q_facts, c_facts = (
+        (q.numbers | q.names, c.numbers | c.names) if names else (q.numbers, c.numbers)
+    )
     swapped = min(len(q_facts - c_facts), len(c_facts - q_facts))
     scores = {
         "new_share": new_tokens / q_tokens,
