@@ -16,13 +16,13 @@ from psycopg.rows import namedtuple_row
 
 from bot.query import Query
 from bot.store.postgres.base import PgBase, pg_sql
-from bot.store.sqlite.search import NEWEST_POOL, TITLE_POOL
+from bot.store.sqlite.search import NEWEST_POOL, RECENCY_DAYS, TITLE_POOL
 from bot.store.sqlite.stories import _CJK_RUN
 
 _RANK = "ts_rank('{{0.0, 0.2, 0.4, 1.0}}', s.search, {0})"  # weights D, C, B, A
 _RECENCY = (  # `at`: published, else first seen (migration 003); neither readable: now
     "(1.0 + GREATEST(0.0, EXTRACT(EPOCH FROM (CAST(:now AS timestamptz) - "
-    "COALESCE(s.at, CAST(:now AS timestamptz)))) / 86400.0) / 90.0)"
+    f"COALESCE(s.at, CAST(:now AS timestamptz)))) / 86400.0) / {RECENCY_DAYS})"
 )
 WINDOW, MAX_WINDOW = 10, 50  # a first id window holds pool * 10 to pool * 50 stories
 AT_ONCE = 8  # up to pool * 8 expected matches are visited at once

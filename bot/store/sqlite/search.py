@@ -31,9 +31,10 @@ from bot.story import Story
 
 MARK_START, MARK_END = "\x02", "\x03"  # around matched words in snippets; renderers style them
 _BM25 = "bm25(stories_fts, 8.0, 1.0, 4.0, 0.0)"  # title, body, cjk, facets (no weight)
+RECENCY_DAYS = 90.0  # a story this many days old needs twice the text score (both backends)
 _RECENCY = (
     "(1.0 + MAX(0.0, julianday(:now) - COALESCE(julianday(s.published), "
-    "julianday(s.first_seen), julianday(:now))) / 90.0)"
+    f"julianday(s.first_seen), julianday(:now))) / {RECENCY_DAYS})"
 )  # a stored date SQLite cannot read counts as the first-seen time (never a NULL rank)
 NEWEST_POOL = 2000  # the newest matches are the candidates (rowid grows with arrival) ...
 TITLE_POOL = 400  # ... with the newest title matches, however old the newest 2,000 reach
