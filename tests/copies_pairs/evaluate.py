@@ -44,6 +44,18 @@ def verdict(pair: dict, crowd: bytes | None = None) -> Match | None:
     return deduper.check(b)
 
 
+def dev_pairs() -> list[dict]:
+    """`make_pairs.dev_pairs()`, loaded by path (tests/dedup_devset has a make_pairs.py too)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("copies_make_pairs", HERE / "make_pairs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pairs: list[dict] = module.dev_pairs()
+    return pairs
+
+
 def crowd(size: int) -> bytes:
     """A pickled Deduper holding `size` distractors (and their texts), to copy per pair."""
     sys.path.insert(0, str(HERE.parents[1] / "bench"))
@@ -142,14 +154,8 @@ if __name__ == "__main__":
     wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or ["train", "test"]
     size = next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--crowd=")), 0)
     chosen = [p for p in pairset.pairs() if p["split"] in wanted]
-    if "dev" in wanted:  # (tests/dedup_devset has a make_pairs.py too: load this one by path)
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("copies_make_pairs", HERE / "make_pairs.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        chosen += module.dev_pairs()
+    if "dev" in wanted:
+        chosen += dev_pairs()
     results = run(chosen, crowd(size) if size else None)
     if "--markdown" in sys.argv:
         markdown(results)

@@ -75,6 +75,19 @@ def words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]{4,}", text.lower())}
 
 
+def substantial(body: str) -> bool:
+    """Long enough to build every kind from: >= 6 paragraphs and >= 250 words."""
+    return len([x for x in body.split("\n") if x.strip()]) >= 6 and len(body.split()) >= 250
+
+
+def nearest(i: str, ids: list[str], vocab: dict[str, set[str]]) -> str:
+    """The article of `ids` whose words overlap `i`'s most (Jaccard), for follow-ups etc."""
+    return max(
+        (j for j in ids if j != i),
+        key=lambda j: len(vocab[i] & vocab[j]) / (len(vocab[i] | vocab[j]) or 1),
+    )
+
+
 def dev_pairs(per_category: int = 30) -> list[dict]:
     """Fresh constructed pairs for checking rules chosen on `train` (split "dev", built on the
     fly, never written): every copy and new-news kind applied to TRAIN-side BBC articles that
@@ -90,10 +103,7 @@ def dev_pairs(per_category: int = 30) -> list[dict]:
     bbc = recipes._bbc()
     pool: dict[str, list[str]] = {}
     for bid, (_title, body) in sorted(bbc.items()):
-        paras = [x for x in body.split("\n") if x.strip()]
-        if f"bbc:{bid}" in used or side_of(bid) != "train":
-            continue
-        if len(paras) >= 6 and len(body.split()) >= 250:
+        if f"bbc:{bid}" not in used and side_of(bid) == "train" and substantial(body):
             pool.setdefault(bid.split("/")[0], []).append(bid)
     out: list[dict] = []
     n = 1000
@@ -101,10 +111,7 @@ def dev_pairs(per_category: int = 30) -> list[dict]:
     for _cat, ids in sorted(pool.items()):
         vocab = {i: words(bbc[i][1]) for i in ids}
         for i in ids[1 :: max(1, len(ids) // per_category)][:per_category]:
-            best = max(
-                (j for j in ids if j != i),
-                key=lambda j: len(vocab[i] & vocab[j]) / (len(vocab[i] | vocab[j]) or 1),
-            )
+            best = nearest(i, ids, vocab)
             for k, (kind, make) in enumerate(kinds):
                 a, b = make(f"bbc:{i}", f"bbc:{best}", n + k)
                 pair = {
@@ -186,19 +193,14 @@ def main() -> None:
     bbc = recipes._bbc()
     pool: dict[tuple[str, str], list[str]] = {}
     for bid, (_title, body) in sorted(bbc.items()):
-        paras = [x for x in body.split("\n") if x.strip()]
-        if bid in used or len(paras) < 6 or len(body.split()) < 250:
-            continue
-        pool.setdefault((bid.split("/")[0], side_of(bid)), []).append(bid)
+        if bid not in used and substantial(body):
+            pool.setdefault((bid.split("/")[0], side_of(bid)), []).append(bid)
     sources: list[tuple[str, str, str]] = []  # (ref, split, neighbour ref)
     for (_cat, split), ids in sorted(pool.items()):
         chosen = ids[:: max(1, len(ids) // 12)][:12]
         vocab = {i: words(bbc[i][1]) for i in ids}
         for i in chosen:
-            best = max(
-                (j for j in ids if j != i),
-                key=lambda j: len(vocab[i] & vocab[j]) / (len(vocab[i] | vocab[j]) or 1),
-            )
+            best = nearest(i, ids, vocab)
             sources.append((f"bbc:{i}", split, f"bbc:{best}"))
     feeds = ["engadget-2022-04.xml", "macrumors-2022-04.xml", "theguardian-2022-04.xml"]
     for name in feeds:
