@@ -84,6 +84,8 @@ FACT_NAMES = 5  # a candidate sharing FACT_SHARE of the new text's names (at lea
 FACT_SHARE = 0.7  # ... and of its numbers is verified too
 FACT_NUMBERS = 3  # so is one holding all of the new text's numbers, at least this many
 MAX_VERIFY = 2  # candidates verified on full text per check, best-ranked first
+LEAD_POSTED = 160  # a long text (bottom-k sample) also posts its 0 mod 8 keys of this many
+# first tokens: a teaser of its first paragraphs must find it, whatever the sketch kept
 PREPARED = 64  # sentence-split texts kept for re-verification (a popular original, a new story)
 RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
 UPDATE_WITHIN = timedelta(hours=36)  # an "update on top" folds only this soon after the story:
@@ -219,6 +221,9 @@ class Deduper:
         self._blobs.append(pack(f))
         self._times.append(_when(story))
         posted = f.sample[f.sample % PROBE_MOD == 0] if f.full else f.sample
+        if f.capped:
+            lead = f.shingles[:LEAD_POSTED]
+            posted = np.concatenate([posted, lead[lead % SAMPLE_MOD == 0]])
         near = unique(np.concatenate([posted, self._title_keys(f)]))
         self._key_counts.append(min(len(near), 65_535))
         self._near.add(near, sid, _merge)

@@ -686,6 +686,33 @@ def test_a_copy_with_a_line_of_its_own_says_so() -> None:
     assert match is not None and "it adds 11 words of its own" in match.reason
 
 
+def _long_form(parts: int) -> tuple[str, list[str]]:
+    """The seed article under thousands of words of other text (a column and its readers'
+    comments, a live blog): the authored texts' paragraphs, then each of them with its
+    words in another order, so that every part adds shingles of its own."""
+    texts = recipes._texts()
+    paras = [p for name in sorted(texts) for p in recipes.source(f"text:{name}")[1]]
+    later = [
+        " ".join(reversed(p.split())) if j == 1 else " ".join(p.split()[j:] + p.split()[:j])
+        for j in range(1, parts)
+        for p in paras
+    ]
+    return SEED_A[0], [*SEED_A[1], *paras, *later]
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_teaser_of_a_long_form_piece_finds_it(parts: int) -> None:
+    """A long text posts a bottom-k sketch of its shingles, which keeps few of its first
+    paragraphs' keys once it runs to thousands of words; it also posts the keys of its lead,
+    so the teaser of its first two paragraphs is still verified against it and folds."""
+    from bot.dedup_text import features
+
+    long = _long_form(parts)
+    assert features(long[0], "\n".join(long[1])).n_tokens > 3000
+    match = verdict(doc_story("full", long), doc_story("teaser", _teaser(long)))
+    assert match is not None and match.original_key == "full"
+
+
 def test_full_article_after_its_teaser_folds_as_a_fuller_version() -> None:
     match = verdict(doc_story("teaser", _teaser(SEED_A)), doc_story("full", SEED_A))
     assert match is not None and match.original_key == "teaser"
