@@ -180,6 +180,8 @@ class Deduper:
         self._blobs: list[bytes | None] = []
         self._times = array("d")  # published (or added) time, epoch seconds
         self._key_counts = array("H")  # near keys each story posted, title's too (<= 65,535)
+        self._outlets = array("I")  # each story's outlet (its link's domain), as an id
+        self._outlet_ids: dict[str, int] = {}
         self._alive = np.zeros(1024, bool)
         self._near = Postings(np.uint32)
         self._exact = Postings(np.uint64)
@@ -220,6 +222,7 @@ class Deduper:
         self._roots.append(story.duplicate.original_key if story.duplicate else None)
         self._blobs.append(pack(f))
         self._times.append(_when(story))
+        self._outlets.append(self._outlet(story))
         posted = f.sample[f.sample % PROBE_MOD == 0] if f.full else f.sample
         if f.capped:
             lead = f.shingles[:LEAD_POSTED]
@@ -331,6 +334,17 @@ class Deduper:
         share = counts[chosen] / np.maximum(posted[chosen], 1)
         return chosen[np.argsort(-share, kind="stable")[:COVERED_CANDIDATES]]
 
+    def _outlet(self, story: Story) -> int:
+        domain = story.source.domain
+        return self._outlet_ids.setdefault(domain, len(self._outlet_ids))
+
+    def _stock(self, uniq: np.ndarray, counts: np.ndarray, probes: int) -> bool:
+        """Whether earlier stories that are not copies of one another hold all of a short
+        text's keys: a feed's stock description ("Listen to the latest episode ..."), which
+        folds nothing."""
+        held = uniq[counts >= max(1, probes)].tolist()
+        return len({self._roots[i] or self._keys[i] for i in held}) >= 2
+
     def _near_match(self, story: Story, f: Features) -> Match | None:
         probes = f.shingles[f.shingles % PROBE_MOD == 0]
         keys = unique(np.concatenate([probes, self._title_keys(f)]))
@@ -344,7 +358,11 @@ class Deduper:
         order = _top(counts, MAX_CANDIDATES)
         if len(uniq) > MAX_CANDIDATES:
             order = np.concatenate([order, self._covered(uniq, counts, order)])
-        least = 1 if len(keys) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
+        least = 1 if len(probes) < MIN_PROBES else 2  # one shared key: a shared phrase, not a copy
+        # a one-line description the titles do not fold is verified too, as a copy word for
+        # word, when another outlet's story holds it and it is no stock text
+        short = not f.has_body and f.has_text and not self._stock(uniq, counts, len(probes))
+        outlet = self._outlet(story) if short else -1
         sampled = int(np.count_nonzero(probes % SAMPLE_MOD == 0))  # what a long text posts
         best: tuple[float, int, dict[str, float], str, str] | None = None
         mine: Text | None = None
@@ -369,7 +387,7 @@ class Deduper:
                 >= (self.thresholds["new_facts"])
             )
             if (
-                f.has_body
+                (f.has_body or (short and not ok and self._outlets[sid] != outlet))
                 # a sketch's "copy" and a covered short story (after the first
                 # MAX_CANDIDATES, by `_covered`) are always checked
                 and (ok or n >= MAX_CANDIDATES or verified < MAX_VERIFY)
@@ -377,6 +395,7 @@ class Deduper:
                     ok
                     or (rank >= VERIFY_FROM and not swapped)  # many facts swapped: new news
                     or hits >= max(2, sampled // 2)  # most of a short new text is there
+                    or (f.full and hits >= len(probes) > 0)  # all of a very short one
                     or (hits >= 3 and hits >= _posted(theirs) // 2)  # most of a short earlier
                     # text is here
                     # a rewording keeps the names and numbers (a weak candidate got here only

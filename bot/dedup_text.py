@@ -42,7 +42,8 @@ LEAD_TOKENS = 40
 MAX_FACTS = 64
 MAX_CHARS = 60_000
 MAX_FACT_CHARS = 20_000  # numbers and names are read from the first 20,000 characters
-MIN_BODY = 25  # tokens; fewer and the story is judged on its title
+MIN_BODY = 25  # tokens; fewer and the story is judged on its title ...
+MIN_TEXT = 12  # ... unless it has this many: then it is also verified, as a copy word for word
 MAX_TITLE_TOKENS = 48  # a title's first 48 words (real ones have < 30; a 60,000-character
 # title made one story cost 68 KB of index)
 
@@ -176,6 +177,11 @@ class Features:
     @property
     def has_body(self) -> bool:
         return self.n_tokens >= MIN_BODY
+
+    @property
+    def has_text(self) -> bool:
+        """Enough words to be verified on full text (a feed's one-line description)."""
+        return self.n_tokens >= MIN_TEXT
 
 
 def clean(text: str) -> str:

@@ -48,7 +48,17 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from bot.boilerplate import clean_title, strip
-from bot.dedup_text import _CAPS, _HAS_CJK, _NUMBER, _STOP_CAPS, _TOKEN, _number, clean, raw_tokens
+from bot.dedup_text import (
+    _CAPS,
+    _HAS_CJK,
+    _NUMBER,
+    _STOP_CAPS,
+    _TOKEN,
+    MIN_BODY,
+    _number,
+    clean,
+    raw_tokens,
+)
 from bot.lang import detect
 
 _DIGIT = re.compile(r"\d")
@@ -387,12 +397,15 @@ def compare(
     q, c, rule = new, old, rules["shared"]
     if not q.sentences or not c.sentences:
         return None
+    short = q.tokens < MIN_BODY  # a feed's one-line description: a copy only word for word
+    if short:
+        rule = 1.0
     qs = [_shared(s, c, rule) for s in q.sentences]
     cs = [_shared(s, q, rule) for s in c.sentences]
     q_tokens, c_tokens = max(1, q.tokens), max(1, c.tokens)
     new_tokens = sum(s.tokens for s, ok in zip(q.sentences, qs, strict=True) if not ok)
     covered = sum(s.tokens for s, ok in zip(c.sentences, cs, strict=True) if ok)
-    may_reword = _may_reword(q, c, rules)
+    may_reword = not short and _may_reword(q, c, rules)
     if brief and not may_reword and _cannot_copy(new_tokens / q_tokens, covered / c_tokens, rules):
         return Verdict(
             False,
@@ -407,7 +420,7 @@ def compare(
         *(frozenset().union(*_facts(s.text, names)) for s in unshared)
     ) - (c.numbers | c.names)
     changes = _changed_figures(q, c, qs, rules["figure_match"])
-    fresh = [s for s in unshared if not _reworded(s, c, rules)]
+    fresh = [s for s in unshared if short or not _reworded(s, c, rules)]
     fresh_tokens = sum(s.tokens for s in fresh)
     fresh_ids = {id(s) for s in fresh}
     correction = q.may_correct and any(_CORRECTION.search(s.text) for s in unshared)
@@ -522,7 +535,11 @@ def compare(
                 f"it opens with the earlier story ({scores['old_covered']:.0%} of it, "
                 f"{_count(n_c, 'sentence')}); {tail}: a fuller version",
             )
-        if scores["new_share"] <= rules["update_new"] and len(new_facts) < rules["update_facts"]:
+        if (
+            scores["new_share"] <= rules["update_new"]
+            and len(new_facts) < rules["update_facts"]
+            and not short
+        ):
             return Verdict(
                 True,
                 "near",
@@ -532,7 +549,8 @@ def compare(
                 "update",
             )
     if (
-        scores["words"] >= rules["reworded_words"]
+        not short
+        and scores["words"] >= rules["reworded_words"]
         and scores["length_ratio"] >= rules["reworded_length"]
         and len(new_facts) < rules["reworded_facts"]
         and scores["old_covered"] > rules["reworded_cover"]

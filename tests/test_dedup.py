@@ -700,6 +700,71 @@ def _long_form(parts: int) -> tuple[str, list[str]]:
     return SEED_A[0], [*SEED_A[1], *paras, *later]
 
 
+_DESCRIPTION = (
+    "The Dutch government will spend 2.5 billion euros to keep ASML in Eindhoven, "
+    "officials said on Wednesday."
+)  # 16 words: what many feeds carry as the whole item
+
+
+def test_a_one_line_description_under_a_new_headline_folds() -> None:
+    """A feed item whose body is one sentence (fewer words than a story judged on its text)
+    re-published word for word by another outlet under another headline is a copy; before,
+    such items were judged on their titles alone."""
+    first = story("first", "Netherlands moves to keep chipmaker at home", _DESCRIPTION)
+    again = story("again", "Dutch pledge billions for ASML", _DESCRIPTION, domain="other.example")
+    match = verdict(first, again)
+    assert match is not None and match.original_key == "first"
+    assert "its only sentence is in the earlier story" in match.reason.lower()
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        _DESCRIPTION.replace("ASML", "NXP"),  # the outlet's template, other facts
+        _DESCRIPTION.replace("will spend", "is set to spend"),  # reworded: not word for word
+        "Officials said on Wednesday.",  # too short to tell anything
+    ],
+)
+def test_a_one_line_description_folds_only_word_for_word(later: str) -> None:
+    first = story("first", "Netherlands moves to keep chipmaker at home", _DESCRIPTION)
+    second = story("later", "Dutch pledge billions for ASML", later, domain="other.example")
+    assert verdict(first, second) is None
+
+
+def test_a_reworded_one_line_description_under_the_same_headline_still_folds() -> None:
+    """The titles fold a one-liner as before; the word-for-word check only adds folds."""
+    title = "Netherlands moves to keep chipmaker ASML at home"
+    first = story("first", title, _DESCRIPTION)
+    later = _DESCRIPTION.replace("will spend", "is set to spend")
+    match = verdict(first, story("later", title, later, domain="other.example"))
+    assert match is not None and "title-only item" in match.reason.lower()
+
+
+_STOCK = "Listen to the latest episode of our weekly podcast on technology policy and power."
+
+
+def test_one_outlets_stock_description_folds_nothing() -> None:
+    """A feed that gives every item the same one-line description: its next item, under its
+    own headline, is new (one outlet repeating a line is its feed's furniture, not a copy)."""
+    deduper = Deduper()
+    for n, title in enumerate(["Who owns the chip supply chain", "Europe's AI rulebook"]):
+        episode = story(f"ep{n}", f"Episode {n}: {title}", _STOCK)
+        assert deduper.check(episode) is None
+        deduper.add(episode)
+
+
+def test_a_line_several_outlets_carry_for_different_stories_folds_nothing() -> None:
+    """Two earlier stories of two outlets that are not copies of one another both carry the
+    line: it is stock text (an aggregator's or a network's), and a third outlet's is new."""
+    deduper = Deduper()
+    deduper.add(story("a", "Episode 1: who owns the chip supply chain", _STOCK, domain="a.example"))
+    deduper.add(story("b", "Episode 9: Europe's AI rulebook", _STOCK, domain="b.example"))
+    assert deduper.check(story("c", "Subsidies, again", _STOCK, domain="c.example")) is None
+    lone = Deduper()
+    lone.add(story("a", "Episode 1: who owns the chip supply chain", _STOCK, domain="a.example"))
+    assert lone.check(story("c", "Subsidies, again", _STOCK, domain="c.example")) is not None
+
+
 @pytest.mark.parametrize("parts", [2, 3])
 def test_teaser_of_a_long_form_piece_finds_it(parts: int) -> None:
     """A long text posts a bottom-k sketch of its shingles, which keeps few of its first

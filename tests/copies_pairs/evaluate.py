@@ -24,15 +24,15 @@ from bot.story import Match, Source, Story  # noqa: E402
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
 
-def make_story(key: str, title: str, body: str) -> Story:
-    link = f"https://example.com/{key}"
-    src = Source("example", "example", "example.com")
+def make_story(key: str, title: str, body: str, domain: str = "example.com") -> Story:
+    link = f"https://{domain}/{key}"
+    src = Source(domain, domain, domain)
     return Story(key, link, title, src, T0, content=body, canonical_url=link)
 
 
 def verdict(pair: dict, crowd: bytes | None = None) -> Match | None:
-    a = make_story(pair["id"] + "/a", *pairset.build(pair["a"]))
-    b = make_story(pair["id"] + "/b", *pairset.build(pair["b"]))
+    a = make_story(pair["id"] + "/a", *pairset.build(pair["a"]), pairset.domain(pair["a"]))
+    b = make_story(pair["id"] + "/b", *pairset.build(pair["b"]), pairset.domain(pair["b"]))
     texts = {a.key: (a.title, a.body)}
     if crowd is not None:
         deduper, crowd_texts = pickle.loads(crowd)
@@ -44,15 +44,16 @@ def verdict(pair: dict, crowd: bytes | None = None) -> Match | None:
     return deduper.check(b)
 
 
-def dev_pairs() -> list[dict]:
-    """`make_pairs.dev_pairs()`, loaded by path (tests/dedup_devset has a make_pairs.py too)."""
+def dev_pairs(split: str = "dev") -> list[dict]:
+    """`make_pairs.dev_pairs()` ("dev") or `make_pairs.devweb_pairs()` ("devweb"), loaded by
+    path (tests/dedup_devset has a make_pairs.py too)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("copies_make_pairs", HERE / "make_pairs.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    pairs: list[dict] = module.dev_pairs()
+    pairs: list[dict] = module.devweb_pairs() if split == "devweb" else module.dev_pairs()
     return pairs
 
 
@@ -154,8 +155,9 @@ if __name__ == "__main__":
     wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or ["train", "test"]
     size = next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--crowd=")), 0)
     chosen = [p for p in pairset.pairs() if p["split"] in wanted]
-    if "dev" in wanted:
-        chosen += dev_pairs()
+    for split in ("dev", "devweb"):
+        if split in wanted:
+            chosen += dev_pairs(split)
     results = run(chosen, crowd(size) if size else None)
     if "--markdown" in sys.argv:
         markdown(results)
