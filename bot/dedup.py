@@ -302,7 +302,7 @@ class Deduper:
         if story.canonical_url:
             keys.append(("url", _hash64(b"u:" + story.canonical_url.encode())))
         if f.has_body and not f.full:  # short bodies are often boilerplate: judged below
-            keys.append(("text", _hash64(b"t:" + f.shingles.tobytes())))
+            keys.append(("text", _hash64(b"t:" + f.digest)))
         return keys
 
     def _exact_match(self, story: Story, f: Features) -> Match | None:

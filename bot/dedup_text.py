@@ -24,6 +24,7 @@ MAX_CHARS characters of a body are read: a 5 MB body costs no more than a long a
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import math
 import re
@@ -173,6 +174,7 @@ class Features:
     title: np.ndarray  # uint16, title token order
     n_tokens: int  # body tokens (capped by MAX_CHARS)
     title_generic: bool
+    digest: bytes = b""  # of the body's whole token sequence (the exact-text key; not packed)
 
     @property
     def has_body(self) -> bool:
@@ -212,7 +214,13 @@ def token_hashes(tokens: list[str]) -> np.ndarray:
 
 
 def shingle(hashes: np.ndarray, size: int = SHINGLE) -> np.ndarray:
-    """32-bit hashes of every run of `size` token hashes (one run for shorter texts)."""
+    """32-bit hashes of every run of `size` token hashes (one run for shorter texts).
+
+    The high half of a 64-bit polynomial is kept, to which a run's last token is only added:
+    it reaches the key through a carry, so two runs differing in their last token alone
+    mostly share a key (the keys behave much like (size - 1)-grams; every figure in
+    docs/BENCHMARKS-dedup.md was measured so; a proper mix loses reworded copies on train).
+    Nothing may read a key as proof that two texts are the same: see `Features.digest`."""
     if len(hashes) == 0:
         return np.empty(0, np.uint32)
     size = min(size, len(hashes))
@@ -303,6 +311,7 @@ def features(title: str, body: str) -> Features:
         (token_hashes(title_words) & 0xFFFF).astype(np.uint16),
         len(words),
         generic,
+        hashlib.blake2b(hashes.tobytes(), digest_size=8).digest(),
     )
 
 

@@ -792,6 +792,16 @@ def test_follow_up_reusing_background_is_new_news() -> None:
     assert match is None
 
 
+def test_texts_differing_in_their_last_word_are_not_the_same_text() -> None:
+    """The exact-text stage hashes the whole token sequence: a correction of the text's very
+    last figure was "the same text as an earlier story" (the shingle keys barely weigh a
+    run's last token)."""
+    title, paras = SEED_A
+    first = (title, [*paras, "The second phase is due to open in 2027."])
+    fixed = (title, [*paras, "The second phase is due to open in 2028."])
+    assert verdict(doc_story("first", first), doc_story("fixed", fixed)) is None
+
+
 def test_correction_of_a_key_figure_is_new_news() -> None:
     title, paras = SEED_A
     changed = [p.replace("1,000", "1,400") for p in paras]
