@@ -183,8 +183,9 @@ class Deduper:
         self._blobs: list[bytes | None] = []
         self._times = array("d")  # published (or added) time, epoch seconds
         self._key_counts = array("H")  # near keys each story posted, title's too (<= 65,535)
-        self._outlets = array("I")  # each story's outlet (its link's domain), as an id
-        self._outlet_ids: dict[str, int] = {}
+        self._outlets = array("I")  # each story's outlet: (feed, link's domain), as an id
+        self._outlet_ids: dict[tuple[str, str], int] = {}
+        self._outlet_names: list[tuple[str, str]] = []
         self._alive = np.zeros(1024, bool)
         self._near = Postings(np.uint32)
         self._exact = Postings(np.uint64)
@@ -338,8 +339,16 @@ class Deduper:
         return chosen[np.argsort(-share, kind="stable")[:COVERED_CANDIDATES]]
 
     def _outlet(self, story: Story) -> int:
-        domain = story.source.domain
-        return self._outlet_ids.setdefault(domain, len(self._outlet_ids))
+        name = (story.source.feed, story.source.domain)
+        if name not in self._outlet_ids:
+            self._outlet_ids[name] = len(self._outlet_names)
+            self._outlet_names.append(name)
+        return self._outlet_ids[name]
+
+    def _same_outlet(self, a: int, b: int) -> bool:
+        """One feed (an aggregator's items link to many sites) or one site (in two feeds)."""
+        (feed_a, site_a), (feed_b, site_b) = self._outlet_names[a], self._outlet_names[b]
+        return feed_a == feed_b or site_a == site_b
 
     def _stock(self, uniq: np.ndarray, counts: np.ndarray, probes: int) -> bool:
         """Whether earlier stories that are not copies of one another hold all of a short
@@ -390,7 +399,7 @@ class Deduper:
                 >= (self.thresholds["new_facts"])
             )
             if (
-                (f.has_body or (short and not ok and self._outlets[sid] != outlet))
+                (f.has_body or (short and not ok and not self._same_outlet(self._outlets[sid], outlet)))
                 # a sketch's "copy" and a covered short story (after the first
                 # MAX_CANDIDATES, by `_covered`) are always checked
                 and (ok or n >= MAX_CANDIDATES or verified < MAX_VERIFY)

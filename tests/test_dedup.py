@@ -48,6 +48,7 @@ def story(
     when: datetime | None = T0,
     url: str | None = None,
     domain: str = "example.com",
+    feed: str | None = None,
 ) -> Story:
     text = body if isinstance(body, str) else "\n".join(body)
     link = f"https://{domain}/{key}" if url is None else url
@@ -55,7 +56,7 @@ def story(
         key=key,
         url=link,
         title=title,
-        source=Source(domain, domain, domain),
+        source=Source(feed or domain, feed or domain, domain),
         published=when,
         content=text,
         canonical_url=link,
@@ -774,6 +775,16 @@ def test_one_outlets_stock_description_folds_nothing() -> None:
         episode = story(f"ep{n}", f"Episode {n}: {title}", _STOCK)
         assert deduper.check(episode) is None
         deduper.add(episode)
+
+
+def test_an_aggregators_stock_description_folds_nothing() -> None:
+    """An aggregator's feed links each item to another site but gives them one line: one
+    feed repeating a line is its furniture, whatever the items' sites."""
+    deduper = Deduper()
+    for n, site in enumerate(["a.example", "b.example"]):
+        item = story(f"i{n}", f"Headline number {n} of the day", _STOCK, domain=site, feed="Agg")
+        assert deduper.check(item) is None
+        deduper.add(item)
 
 
 def test_a_line_several_outlets_carry_for_different_stories_folds_nothing() -> None:
