@@ -345,10 +345,11 @@ class Deduper:
             self._outlet_names.append(name)
         return self._outlet_ids[name]
 
-    def _same_outlet(self, a: int, b: int) -> bool:
-        """One feed (an aggregator's items link to many sites) or one site (in two feeds)."""
-        (feed_a, site_a), (feed_b, site_b) = self._outlet_names[a], self._outlet_names[b]
-        return feed_a == feed_b or site_a == site_b
+    def _other_outlet(self, sid: int, outlet: int) -> bool:
+        """Story `sid` comes from another feed and another site than `outlet` (an aggregator's
+        feed links its items to many sites; one site may have several feeds)."""
+        feed, site = self._outlet_names[self._outlets[sid]]
+        return feed != self._outlet_names[outlet][0] and site != self._outlet_names[outlet][1]
 
     def _stock(self, uniq: np.ndarray, counts: np.ndarray, probes: int) -> bool:
         """Whether earlier stories that are not copies of one another hold all of a short
@@ -399,7 +400,7 @@ class Deduper:
                 >= (self.thresholds["new_facts"])
             )
             if (
-                (f.has_body or (short and not ok and not self._same_outlet(self._outlets[sid], outlet)))
+                (f.has_body or (short and not ok and self._other_outlet(sid, outlet)))
                 # a sketch's "copy" and a covered short story (after the first
                 # MAX_CANDIDATES, by `_covered`) are always checked
                 and (ok or n >= MAX_CANDIDATES or verified < MAX_VERIFY)
