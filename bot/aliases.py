@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
 
+from bot.hanzi import other_scripts
 from bot.query import Query
 from bot.taxonomy import Taxonomy, is_acronym, load_taxonomy
 
@@ -49,10 +50,12 @@ def bundled_aliases() -> AliasTable:
 
 
 def expand(term: str, table: AliasTable) -> tuple[str, ...]:
-    """`term` first, then the other names of the entity it names (none: just `term`)."""
-    names = table.get(_key(term), ())
-    out = [term]
-    out.extend(n for n in names if _key(n) != _key(term))
+    """`term` first, then its spellings in the other Chinese script (亦莊 -> 亦庄) and the
+    other names of the entity any of them names (none: just `term`)."""
+    forms = (term, *other_scripts(term))
+    out = list(forms)
+    for form in forms:
+        out.extend(n for n in table.get(_key(form), ()) if _key(n) != _key(term))
     return tuple(dict.fromkeys(out))[:MAX_ALTERNATIVES]
 
 

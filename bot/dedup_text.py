@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.hanzi import simplified
+
 SHINGLE = 4  # tokens per shingle (word 4-grams, or 4 CJK characters)
 SAMPLE_MOD = 8  # keep shingles whose hash is 0 mod 8 ...
 FULL_BELOW = 48  # ... unless the text has fewer shingles than this: then keep all
@@ -187,7 +189,8 @@ class Features:
 
 
 def clean(text: str) -> str:
-    """NFKC text without HTML tags, entities, URLs and bare domains."""
+    """NFKC text without HTML tags, entities, URLs and bare domains; Chinese in simplified
+    characters."""
     text = text[:MAX_CHARS]
     if "<" in text:
         text = _TAG.sub(" ", text)
@@ -195,6 +198,7 @@ def clean(text: str) -> str:
         text = html.unescape(text)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
+    text = simplified(text)  # one script: a Hong Kong re-run of a Xinhua story is a copy
     return _URL.sub(" ", text) if ("www." in text or "://" in text) else text
 
 

@@ -37,6 +37,20 @@ def test_a_name_expands_to_its_other_names_in_every_script(term: str, also: str)
     assert names[0] == term and also in names
 
 
+@pytest.mark.parametrize(
+    ("term", "also"),
+    [
+        ("亦莊", "亦庄"),  # traditional, as Hong Kong and Taiwan write it
+        ("亦莊", "Yizhuang"),  # ... and the names of what the simplified spelling names
+        ("亦庄", "亦莊"),
+        ("台积电", "台積電"),
+        ("經濟技術開發區", "经济技术开发区"),  # in no alias table: the script alone
+    ],
+)
+def test_a_chinese_word_expands_to_its_spelling_in_the_other_script(term: str, also: str) -> None:
+    assert also in expand(term, bundled_aliases())
+
+
 @pytest.mark.parametrize("term", ["most", "Most", "yizhuang park", "cheese"])
 def test_words_that_name_nothing_are_left_alone(term: str) -> None:
     assert expand(term, bundled_aliases()) == (term,)  # acronyms are case-sensitive
@@ -46,7 +60,10 @@ def test_expansion_is_pure_and_keeps_filters() -> None:
     table = alias_table([("Yizhuang", "亦庄"), ("Zhongguancun", "中关村")])
     query = parse_query("亦庄 OR 中关村 robots tag:ai source:scmp.com")
     widened = expand_query(query, table)
-    assert widened.groups == (("亦庄", "Yizhuang", "中关村", "Zhongguancun"), ("robots",))
+    assert widened.groups == (
+        ("亦庄", "亦莊", "Yizhuang", "中关村", "中關村", "Zhongguancun"),
+        ("robots",),
+    )
     assert (widened.tags, widened.sources) == (query.tags, query.sources)
     assert query.groups == (("亦庄", "中关村"), ("robots",))  # the input is not changed
 

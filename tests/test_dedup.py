@@ -32,6 +32,13 @@ CJK = (
     "亦庄本身没有大型人工智能企业，但其投资平台已投资近一千家初创公司，其中包括旷视科技。\n"
     "百度也在亦庄的阿波罗园区测试自动驾驶汽车。",
 )
+CJK_TRADITIONAL = (  # CJK as a Hong Kong outlet re-runs it, typed in traditional characters
+    "北京亦莊獲批建設國家人工智能產業化基地",
+    "北京經濟技術開發區週三表示，未來三到五年將建設人工智能重大應用示範基地，涵蓋智慧城市和金融等"
+    "十個項目，目標市場規模不低於五百億元。\n科技部此前一天將亦莊認定為首個人工智能產業化基地。\n"
+    "亦莊本身沒有大型人工智能企業，但其投資平台已投資近一千家初創公司，其中包括曠視科技。\n"
+    "百度也在亦莊的阿波羅園區測試自動駕駛汽車。",
+)
 CJK_OTHER = (
     "上海发布集成电路产业扶持新政",
     "上海市经济和信息化委员会周五发布集成电路产业扶持政策，对十二英寸晶圆厂项目给予最高三十亿元"
@@ -188,6 +195,20 @@ def test_any_sequence_of_stories_is_checked_and_added_without_error(
         match = deduper.check(item)
         assert match is None or match.reason
         deduper.add(item.with_(duplicate=match))
+
+
+@pytest.mark.parametrize("order", ["simplified first", "traditional first"])
+def test_a_chinese_story_re_run_in_the_other_script_is_a_copy(order: str) -> None:
+    """Both scripts are compared as simplified characters (OpenCC): a Xinhua story re-run by
+    a Hong Kong or Taiwan outlet in traditional characters shares no character n-gram with
+    it as written (亦庄 / 亦莊, 经济 / 經濟)."""
+    first, second = (CJK, CJK_TRADITIONAL)
+    if order == "traditional first":
+        first, second = second, first
+    match = verdict(story("first", *first), story("second", *second, domain="hk.example"))
+    assert match is not None and match.original_key == "first"
+    other = verdict(story("first", *first), story("other", *CJK_OTHER, domain="hk.example"))
+    assert other is None
 
 
 def test_chinese_copy_writing_a_figure_in_myriads_is_not_a_changed_figure() -> None:
@@ -894,6 +915,7 @@ def test_same_day_real_feeds_produce_no_cross_outlet_copy(corpus: Path) -> None:
         "\n".join(SEED_A[1]) + "\n" + "lorem ipsum dolor sit amet " * 200_000,  # > 5 MB
         "共有1.2.3萬家 1,2,3万 " + "9" * 500 + "億 1萬. 萬1 " * 50,  # broken myriad numbers
         "ارتفع السعر ٣٥ دولارا إلى ١٢٠٠ في ٢٠٢٤. मूल्य १२३ रुपये। " * 40,  # other digits
+        "臺積電\ud800亦莊\x00經濟 " * 100,  # a lone surrogate cannot be handed to OpenCC
     ],
     ids=[
         "empty",
@@ -905,6 +927,7 @@ def test_same_day_real_feeds_produce_no_cross_outlet_copy(corpus: Path) -> None:
         "5mb",
         "myriads",
         "digits",
+        "surrogate",
     ],
 )
 def test_verifier_survives_hostile_text(body: str) -> None:

@@ -129,6 +129,21 @@ def test_chinese_two_character_words_are_found(store: Store) -> None:
     assert store.search(parse_query("庄获批人"), now=NOW)[0].story.key == "zh"
 
 
+def test_chinese_is_found_in_either_script(any_store: StoreAPI) -> None:
+    """Mainland outlets write simplified characters, Hong Kong and Taiwan ones traditional:
+    a word typed in one script finds stories written in the other (after those in its own)."""
+    any_store.save(make("hans", "经济技术开发区发布芯片补贴", "北京经济技术开发区周三发布补贴。"))
+    hant = make("hant", "經濟技術開發區擴建", "經濟技術開發區宣布擴建園區。", domain="hk01.com")
+    any_store.save(hant)
+
+    def keys(text: str) -> list[str]:
+        return [h.story.key for h in any_store.search(parse_query(text), now=NOW)]
+
+    assert keys("經濟技術開發區") == ["hant", "hans"]
+    assert keys("经济技术开发区") == ["hans", "hant"]
+    assert keys("擴建") == ["hant"] and keys("扩建") == ["hant"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
