@@ -122,6 +122,20 @@ def test_aliases_across_scripts(query: str, text: str, fires: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("經濟技術開發區", "北京经济技术开发区发布芯片补贴"),  # traditional watch, simplified story
+        ("经济技术开发区", "北京經濟技術開發區擴建園區"),  # and the other way round
+        ("亦莊", "A fab in Yizhuang"),  # the other script's aliases too
+    ],
+)
+def test_a_chinese_watch_fires_in_either_script(query: str, text: str) -> None:
+    percolator = Percolator()
+    percolator.add("w", compile_watch(query))  # the bundled alias table, as /hubnews watch
+    assert percolator.match(story(text)) == ["w"]
+
+
+@pytest.mark.parametrize(
     ("query", "problem"),
     [
         ("chips since:7d", "since"),
