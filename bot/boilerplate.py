@@ -158,7 +158,7 @@ def _release_tail(paragraph: str, after: list[str]) -> bool:
 
 
 def is_boilerplate(paragraph: str) -> bool:
-    words = paragraph.split()
+    words = paragraph.split(maxsplit=MAX_BOILERPLATE_WORDS)  # (a longer one is no furniture)
     if not words:
         return True
     if len(words) > MAX_BOILERPLATE_WORDS:

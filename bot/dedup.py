@@ -66,7 +66,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from bot.dedup_index import Postings
-from bot.dedup_judge import DEFAULT_THRESHOLDS, judge
+from bot.dedup_judge import DEFAULT_THRESHOLDS, hopeless, judge
 from bot.dedup_text import SAMPLE_MOD, Features, features, pack, unique, unpack
 from bot.dedup_verify import RULES, Text, _count, compare, prepare
 from bot.story import Match, Story
@@ -419,7 +419,7 @@ class Deduper:
                 )
             ):
                 verified += 1
-                text = self._prepared_text(key)
+                text = None if not ok and hopeless(f, theirs) else self._prepared_text(key)
                 if text is not None:  # exact verification on the full texts
                     if mine is None:
                         mine = prepare(story.title, story.body)

@@ -98,11 +98,15 @@ class Postings:
         order = np.argsort(counts, kind="stable")
         order = order[counts[order] > 0]
         take = order[: max(1, int(np.searchsorted(np.cumsum(counts[order]), budget)))]
-        parts = [self.ids[left[i] : right[i]] for i in take.tolist() if right[i] > left[i]]
+        starts, lengths = left[take], right[take] - left[take]
+        # the postings ranges of the keys taken, in that order, gathered in one indexing
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        found = self.ids[np.repeat(starts - ends + lengths, lengths) + np.arange(total)]
         if recent:
             extra = [i for j in take.tolist() for i in (recent[j] or ())]
-            parts.append(np.array(extra, np.int32))
-        return np.concatenate(parts) if parts else np.empty(0, np.int32)
+            found = np.concatenate([found, np.array(extra, np.int32)])
+        return found
 
     def nbytes(self) -> int:
         return int(self.keys.nbytes + self.ids.nbytes)

@@ -206,7 +206,7 @@ def raw_tokens(text: str, cleaned: bool = False) -> list[str]:
     """Word tokens; each Han or kana character is a token of its own."""
     text = text if cleaned else clean(text)
     tokens = _TOKEN.findall(text)
-    if _HAS_CJK.search(text):
+    if not text.isascii() and _HAS_CJK.search(text):  # (isascii: a free first test)
         tokens = [
             part for t in tokens for part in (_SPLIT_CJK.findall(t) if _HAS_CJK.search(t) else (t,))
         ]

@@ -188,7 +188,7 @@ def prepare(title: str, body: str) -> Text:
     its words and facts."""
     text = clean(body[:VERIFY_CHARS])
     cjk = wide = False  # most texts hold neither: one scan tells
-    if _WIDE_OR_CJK.search(text):
+    if not text.isascii() and _WIDE_OR_CJK.search(text):
         cjk = bool(_HAS_CJK.search(text))
         wide = cjk or bool(_WIDE.search(text))  # else every paragraph splits the Latin way
     paragraphs, dropped = strip(text)

@@ -31,7 +31,7 @@ def _convert(config: str, text: str) -> str:
 
 
 def has_han(text: str) -> bool:
-    return _HAN.search(text) is not None
+    return not text.isascii() and _HAN.search(text) is not None
 
 
 def simplified(text: str) -> str:
