@@ -20,7 +20,9 @@ Rule order (the first that decides wins):
               which sentences are shared, where they sit, what the rest adds. Its verdict
               and explanation replace the judge's; kind "fuller" = a full article after its
               teaser. A pair sharing too few sentences for any copy rule stops there
-              (`compare(brief=True)`: "new", without measuring facts and rewordings).
+              (`compare(brief=True)`: "new", without measuring facts and rewordings); one
+              the sketches already rule out (little shared both ways, new numbers:
+              `dedup_judge.hopeless`) is not read at all.
               Without a text (no `text_of`), the judge decides as before.
 Title-only items (body < MIN_BODY tokens) are judged on their titles alone with a stricter
 threshold, and never when the title is generic ("Live updates") or under three words. A body
