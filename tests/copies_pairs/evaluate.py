@@ -125,7 +125,8 @@ def report(results: list[tuple[dict, bool, Match | None]], verbose: bool = False
 
 def markdown(results: list[tuple[dict, bool, Match | None]]) -> None:
     """Per split: precision/recall by origin, then pairs and errors by kind."""
-    splits = [x for x in ("train", "test", "dev") if any(p["split"] == x for p, _, _ in results)]
+    present = {p["split"] for p, _, _ in results}
+    splits = [x for x in ("train", "test", "dev", "devweb") if x in present]
     for split in splits:
         rows = [(p, f) for p, f, _ in results if p["split"] == split]
         print(f"\n#### {split}\n\n| origin | pairs | copies | precision | recall | fp | fn |")
