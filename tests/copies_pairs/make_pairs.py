@@ -107,28 +107,40 @@ def dev_pairs(per_category: int = 30) -> list[dict]:
             pool.setdefault(bid.split("/")[0], []).append(bid)
     out: list[dict] = []
     n = 1000
-    kinds = [*COPY_KINDS, *NEW_KINDS]
     for _cat, ids in sorted(pool.items()):
         vocab = {i: words(bbc[i][1]) for i in ids}
         for i in ids[1 :: max(1, len(ids) // per_category)][:per_category]:
-            best = nearest(i, ids, vocab)
-            for k, (kind, make) in enumerate(kinds):
-                a, b = make(f"bbc:{i}", f"bbc:{best}", n + k)
-                pair = {
-                    "id": f"d{n}-{kind}",
-                    "label": "copy" if k < len(COPY_KINDS) else "new",
-                    "kind": kind,
-                    "origin": "dev",
-                    "split": "dev",
-                    "a": {"src": a.get("src", f"bbc:{i}"), "ops": a.get("ops", [])},
-                    "b": {"src": b.get("src", f"bbc:{i}"), "ops": b.get("ops", [])},
-                }
-                try:
-                    pairset.build(pair["a"]), pairset.build(pair["b"])
-                except IndexError:  # a recipe that cannot apply to this article's sentences
-                    continue
-                out.append(pair)
+            out += _every_kind(f"bbc:{i}", f"bbc:{nearest(i, ids, vocab)}", n, "dev", "dev")
             n += 1
+    return out
+
+
+def _every_kind(
+    src: str, other: str, n: int, split: str, origin: str, outlet: str | None = None
+) -> list[dict]:
+    """Every copy and new-news kind built on `src` (`other`: the follow-ups' and templates'
+    other article; `outlet`: side b's, when given), but for recipes with nothing to apply
+    to (no figure, too few sentences): those are left out."""
+    out = []
+    for k, (kind, make) in enumerate([*COPY_KINDS, *NEW_KINDS]):
+        a, b = make(src, other, n + k)
+        pair = {
+            "id": f"{split[0]}{n}-{kind}",
+            "label": "copy" if k < len(COPY_KINDS) else "new",
+            "kind": kind,
+            "origin": origin,
+            "split": split,
+            "a": {"src": a.get("src", src), "ops": a.get("ops", [])},
+            "b": {"src": b.get("src", src), "ops": b.get("ops", [])},
+        }
+        if outlet:
+            pair["b"]["outlet"] = outlet
+        try:
+            if pairset.build(pair["a"]) == pairset.build(pair["b"]):
+                continue
+        except (IndexError, ValueError):
+            continue
+        out.append(pair)
     return out
 
 
@@ -162,32 +174,11 @@ def devweb_pairs() -> list[dict]:
     }
     out: list[dict] = []
     n = 5000
-    kinds = [*COPY_KINDS, *NEW_KINDS]
     for lang in sorted({x["lang"] for x in items}):
         ids = [x["id"] for x in items if x["lang"] == lang]
         for i in ids:
             best = nearest(i, ids, vocab)
-            for k, (kind, make) in enumerate(kinds):
-                a, b = make(f"item:{i}", f"item:{best}", n + k)
-                pair = {
-                    "id": f"w{n}-{kind}",
-                    "label": "copy" if k < len(COPY_KINDS) else "new",
-                    "kind": kind,
-                    "origin": lang,
-                    "split": "devweb",
-                    "a": {"src": a.get("src", f"item:{i}"), "ops": a.get("ops", [])},
-                    "b": {
-                        "src": b.get("src", f"item:{i}"),
-                        "ops": b.get("ops", []),
-                        "outlet": "other.example",
-                    },
-                }
-                try:
-                    if pairset.build(pair["a"]) == pairset.build(pair["b"]):
-                        continue  # a recipe with nothing to change here (no figure, ...)
-                except (IndexError, ValueError):  # or that cannot apply to these sentences
-                    continue
-                out.append(pair)
+            out += _every_kind(f"item:{i}", f"item:{best}", n, "devweb", lang, "other.example")
             n += 1
     return out
 

@@ -23,21 +23,23 @@ Unavailable = recipes.Unavailable
 
 
 @functools.cache
-def _web() -> dict[str, dict]:
-    path = recipes._need(recipes.CORPUS / "web" / "pairs-web.jsonl")
+def _rows(name: str) -> dict[str, dict]:
+    """A JSONL file of ../shared/corpus/web by its rows' ids."""
+    path = recipes._need(recipes.CORPUS / "web" / name)
     with path.open(encoding="utf-8") as lines:
         return {row["id"]: row for row in map(json.loads, lines)}
+
+
+def _web() -> dict[str, dict]:
+    return _rows("pairs-web.jsonl")
+
+
+def _labelled() -> dict[str, dict]:
+    return _rows("labelled-web.jsonl")
 
 
 def web_pairs() -> list[dict]:
     return list(_web().values())
-
-
-@functools.cache
-def _labelled() -> dict[str, dict]:
-    path = recipes._need(recipes.CORPUS / "web" / "labelled-web.jsonl")
-    with path.open(encoding="utf-8") as lines:
-        return {row["id"]: row for row in map(json.loads, lines)}
 
 
 def labelled_items() -> list[dict]:
