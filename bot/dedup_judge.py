@@ -63,11 +63,13 @@ def _overlap(q: Features, c: Features) -> tuple[int, int, int]:
 # A pair the sketches show sharing little both ways, where the new text also adds numbers,
 # can meet no copy rule of the verifier (bot.dedup_verify: a copy adds <= 15 % or covers
 # >= 50 % of the earlier text; a rewording adds no number), with a wide margin: on the bench
-# and the train, dev and devweb pairs, every such verification (1 in 5 on the bench) said new.
+# and the train, dev and devweb pairs, every such verification (1 in 6 on the bench) said new.
 HOPELESS_NEW = 0.4  # at least this share of the new text's sampled keys is not in the other
 HOPELESS_COVER = 0.3  # and at most this share of the earlier text's keys is in the new one
 HOPELESS_NUMBERS = 2  # and the new text has this many numbers the earlier lacks
 HOPELESS_SAMPLE = 8  # both samples this large (fewer keys estimate nothing)
+HOPELESS_LONGER = 2  # and the new one at most twice the earlier's: a full article after its
+# teaser shares few of the teaser's keys when trailers, plugs and captions fill the teaser
 
 
 def hopeless(q: Features, c: Features) -> bool:
@@ -75,6 +77,7 @@ def hopeless(q: Features, c: Features) -> bool:
     inter, nq, nc = _overlap(q, c)
     return (
         min(nq, nc) >= HOPELESS_SAMPLE
+        and nq <= HOPELESS_LONGER * nc
         and inter <= (1 - HOPELESS_NEW) * nq
         and inter <= HOPELESS_COVER * nc
         and _new(q.numbers, c.numbers) >= HOPELESS_NUMBERS

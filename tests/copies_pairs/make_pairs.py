@@ -125,7 +125,7 @@ def _every_kind(
     for k, (kind, make) in enumerate([*COPY_KINDS, *NEW_KINDS]):
         a, b = make(src, other, n + k)
         pair = {
-            "id": f"{split[0]}{n}-{kind}",
+            "id": f"{'w' if split == 'devweb' else 'd'}{n}-{kind}",
             "label": "copy" if k < len(COPY_KINDS) else "new",
             "kind": kind,
             "origin": origin,
