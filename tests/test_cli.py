@@ -62,6 +62,54 @@ tags = ["ai", "industrial-policy"]
     return path
 
 
+def _rss(site: str, items: list[tuple[str, str]]) -> str:
+    entries = "".join(
+        f"<item><title>{title}</title><link>https://{site}/{n}</link>"
+        f"<guid>https://{site}/{n}</guid><description>{body}</description>"
+        f"<pubDate>Tue, 01 Dec 2026 0{n}:00:00 GMT</pubDate></item>"
+        for n, (title, body) in enumerate(items)
+    )
+    channel = f"<channel><title>{site}</title>{entries}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+_LINE = "The Dutch government will spend 2.5 billion euros to keep ASML, officials said."
+_HANS = (  # one sentence, as a mainland outlet writes it, and as Hong Kong re-runs it
+    "北京经济技术开发区周三表示，未来三到五年将建设人工智能重大应用示范基地，"
+    "目标市场规模不低于五百亿元。"
+)
+_HANT = (
+    "北京經濟技術開發區週三表示，未來三到五年將建設人工智能重大應用示範基地，"
+    "目標市場規模不低於五百億元。"
+)
+
+
+def test_poll_json_folds_one_line_and_other_script_copies_across_feeds_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """As a new user would see it in `poll --json`: another outlet's feed re-running a
+    one-line description under its own headline, or a story in traditional characters, is a
+    duplicate; one feed giving two items the same line is not."""
+    stock = "Listen to the latest episode of our weekly podcast on technology policy and power."
+    feeds = {
+        "wire": _rss("wire.example", [("Netherlands keeps chipmaker", _LINE), ("亦庄", _HANS)]),
+        "other": _rss("other.example", [("Dutch pledge billions", _LINE), ("亦莊", _HANT)]),
+        "stock": _rss("pod.example", [("Episode 1: chips", stock), ("Episode 2: rules", stock)]),
+    }
+    config = tmp_path / "hubnews.toml"
+    text = 'database = "hubnews.db"\nalert_max_age = "36500d"\n'
+    for name, rss in feeds.items():
+        (tmp_path / f"{name}.xml").write_text(rss, encoding="utf-8")
+        text += f'[[feeds]]\nname = "{name}"\nurl = "{tmp_path / (name + ".xml")}"\n'
+    config.write_text(text)
+    code, lines, _ = poll_json(capsys, "--dry-run", "--config", str(config))
+    assert code == 0 and len(lines) == 6
+    by_title = {line["title"]: line for line in lines}
+    assert by_title["Dutch pledge billions"]["duplicate_of"] == "https://wire.example/0"
+    assert by_title["亦莊"]["duplicate_of"] == "https://wire.example/1"
+    assert by_title["Episode 2: rules"]["duplicate_of"] is None
+
+
 def test_poll_json_prints_one_contract_object_per_story_in_feed_order(
     capsys: pytest.CaptureFixture[str], config_file: Path
 ) -> None:
