@@ -147,6 +147,15 @@ def _when(story: Story) -> float:
     return story.published.timestamp() if story.published else time.time()
 
 
+def _holds_line(new: Features, line: Features) -> bool:
+    """Whether every key an earlier one-line description posted is in the new text (the full
+    article after its feed's cut-short description)."""
+    if line.has_body or not line.has_text or not line.full:
+        return False
+    keys = line.sample[line.sample % PROBE_MOD == 0]
+    return len(keys) > 0 and bool(np.isin(keys, new.shingles).all())
+
+
 def _posted(f: Features) -> int:
     """How many keys a story posted in the index (its probe-able sample)."""
     return int(np.count_nonzero(f.sample % PROBE_MOD == 0)) if f.full else len(f.sample)
@@ -410,9 +419,11 @@ class Deduper:
                     ok
                     or (rank >= VERIFY_FROM and not swapped)  # many facts swapped: new news
                     or hits >= max(2, sampled // 2)  # most of a short new text is there
-                    or (f.full and hits >= len(probes) > 0)  # all of a very short one
+                    or (f.full and hits >= max(1, len(probes) if theirs.full else sampled))
+                    # all of a very short one (of its keys a long text can post)
                     or (hits >= 3 and hits >= _posted(theirs) // 2)  # most of a short earlier
                     # text is here
+                    or _holds_line(f, theirs)  # all of a one-line earlier text is
                     # a rewording keeps the names and numbers (a weak candidate got here only
                     # by passing that test above)
                     or weak

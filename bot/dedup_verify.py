@@ -64,6 +64,8 @@ from bot.lang import detect
 _DIGIT = re.compile(r"\d")
 _ENDS = re.compile(r"[.!?。！？]|[\u3000-\u9fff]\s")
 NOUN_CAPS = 0.25  # from this share of capitalised words, ask whether the text is German
+_CUT = ("…", "...")  # a sentence ending so may end in a word cut in two
+CUT_OPENING = 8  # word pairs an earlier opening cut short needs to be found inside the new one
 LEAD_SENTENCES = 2  # a changed figure here (where a story's key figure sits) needs less proof
 VERIFY_CHARS = 20_000  # a 5 MB body is verified on its first 20,000 characters
 MAX_SENTENCES = 400  # ... and on its first 400 sentences: aligning sentences costs their
@@ -205,6 +207,8 @@ def prepare(title: str, body: str) -> Text:
             if len(sentences) == MAX_SENTENCES:
                 break
             tokens = raw_tokens(part.lower(), cleaned=True) if cjk else _TOKEN.findall(part.lower())
+            if len(tokens) > 1 and part.endswith(_CUT):  # "... where Baidu te…": a word a
+                tokens.pop()  # feed cut in two is no word of the story
             if not tokens:
                 continue
             grams = _bigrams(tokens)
@@ -526,8 +530,12 @@ def compare(
             )
         return Verdict(True, "near", scores, f"{where} {are} in the earlier story{adds}")
     if scores["old_covered"] >= rules["fuller_cover"]:
-        tail = f"it continues with {scores['new_share']:.0%} more text"
-        if lead:
+        opening = c.sentences[0].grams  # a description cut short ("... has pledged…") is the
+        # new opening word for word, but for a last word cut in two
+        inside = len(opening) >= CUT_OPENING and len(opening - q.sentences[0].grams) <= 1
+        more = scores["new_share"] if lead else max(0.0, 1 - covered / q_tokens)
+        tail = f"it continues with {more:.0%} more text"
+        if lead or inside:
             return Verdict(
                 True,
                 "fuller",

@@ -785,6 +785,29 @@ def test_a_reworded_one_line_description_under_the_same_headline_still_folds() -
     assert match is not None and "title-only item" in match.reason.lower()
 
 
+def _cut(words: int, mid_word: bool = False) -> str:
+    """The seed article's first sentence cut short, as a feed's description often is."""
+    text = " ".join(SEED_A[1][1].split()[:words])
+    return (text[:-3] if mid_word else text) + "…"
+
+
+@pytest.mark.parametrize(("words", "mid_word"), [(14, False), (20, False), (14, True)])
+def test_a_description_cut_short_and_its_full_article_fold_in_either_order(
+    words: int, mid_word: bool
+) -> None:
+    """Another outlet's feed carries the first 14-20 words of the article and "…": after the
+    full article it is a copy; before it, the full article folds into it as its fuller
+    version (its opening is the description's, word for word but for a word cut in two).
+    Before, neither folded: the description posts 3 keys, of which a long text holds 1 in
+    its sample, and the article's first sentence is mostly not in the description."""
+    line = story("line", "Beijing park eyes AI", _cut(words, mid_word), domain="agg.example")
+    after = verdict(doc_story("full", SEED_A), line)
+    assert after is not None and after.original_key == "full"
+    before = verdict(line, doc_story("full", SEED_A))
+    assert before is not None and before.original_key == "line" and before.kind == "fuller"
+    assert "it continues with 9" in before.reason  # (most of it is new: 96-98 %)
+
+
 _STOCK = "Listen to the latest episode of our weekly podcast on technology policy and power."
 
 
