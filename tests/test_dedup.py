@@ -800,7 +800,9 @@ def test_a_description_cut_short_and_its_full_article_fold_in_either_order(
     version (its opening is the description's, word for word but for a word cut in two).
     Before, neither folded: the description posts 3 keys, of which a long text holds 1 in
     its sample, and the article's first sentence is mostly not in the description."""
-    line = story("line", "Beijing park eyes AI", _cut(words, mid_word), domain="agg.example")
+    title = "A district in the capital wins national status for artificial intelligence"
+    # (a long headline of its own: its keys do not make one shared key of the body "weak")
+    line = story("line", title, _cut(words, mid_word), domain="agg.example")
     after = verdict(doc_story("full", SEED_A), line)
     assert after is not None and after.original_key == "full"
     before = verdict(line, doc_story("full", SEED_A))
