@@ -71,6 +71,7 @@ from bot.dedup_index import Postings
 from bot.dedup_judge import DEFAULT_THRESHOLDS, hopeless, judge
 from bot.dedup_text import SAMPLE_MOD, Features, features, pack, unique, unpack
 from bot.dedup_verify import RULES, Text, _count, compare, prepare
+from bot.hanzi import has_han, simplified
 from bot.story import Match, Story
 
 __all__ = ["DEFAULT_THRESHOLDS", "Deduper", "judge", "stored_texts"]
@@ -93,6 +94,7 @@ LEAD_POSTED = 160  # a long text (bottom-k sample) also posts its 0 mod 8 keys o
 # first tokens: a teaser of its first paragraphs must find it, whatever the sketch kept
 PREPARED = 64  # sentence-split texts kept for re-verification (a popular original, a new story)
 RECENT = 256  # texts of the last stories added, kept for verification (the store has the rest)
+SCRIPT_SAMPLE = 2_000  # characters read to tell traditional from simplified Chinese
 UPDATE_WITHIN = timedelta(hours=36)  # an "update on top" folds only this soon after the story:
 # wire UPDATEs and write-throughs come the same day, a follow-up re-running it days later
 
@@ -326,7 +328,11 @@ class Deduper:
             if kind == "key":
                 ids = [i for i in ids if self._keys[i] == story.key]
             if ids:
-                return self._match(ids[0], kind, {}, f"the same {kind} as an earlier story")
+                reason = f"the same {kind} as an earlier story"
+                key = self._keys[ids[0]]
+                if kind == "text" and key is not None and self._other_script(story.body, key):
+                    reason += "; it is written in the other Chinese script"
+                return self._match(ids[0], kind, {}, reason)
         return None
 
     @staticmethod
@@ -348,6 +354,17 @@ class Deduper:
         chosen = np.flatnonzero(fit)
         share = counts[chosen] / np.maximum(posted[chosen], 1)
         return chosen[np.argsort(-share, kind="stable")[:COVERED_CANDIDATES]]
+
+    def _other_script(self, body: str, key: str) -> bool:
+        """Whether one text is in traditional Chinese characters and the other is not (both
+        are compared as simplified ones: the reason says so)."""
+        if not has_han(body[:SCRIPT_SAMPLE]):
+            return False
+        raw = self._text(key)
+        if raw is None:
+            return False
+        mine, theirs = body[:SCRIPT_SAMPLE], raw[1][:SCRIPT_SAMPLE]
+        return (simplified(mine) != mine) != (simplified(theirs) != theirs)
 
     def _outlet(self, story: Story) -> int:
         name = (story.source.feed, story.source.domain)
@@ -447,6 +464,8 @@ class Deduper:
                                 reason += f", but {_count(late.days, 'day')} later: a follow-up"
                         scores = {**scores, **v.scores}
                         if ok:  # verified on full text: this is the original
+                            if self._other_script(story.body, key):
+                                reason += "; it is written in the other Chinese script"
                             return self._match(sid, kind, scores, reason)
             if ok and (best is None or rank > best[0]):
                 best = (rank, sid, scores, reason, kind)
