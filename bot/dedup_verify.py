@@ -12,7 +12,9 @@ naming the shared part and the new part:
     changed figure          a shared sentence carries another number (in the first two
                             sentences, also another name) that the texts confirm: the old
                             one gone from the new text and the new one absent from the old
-                            (in the lead either is enough): a correction -> new
+                            (in the lead either is enough; for the story's first figure,
+                            its key one, the sentence word for word but for it is enough):
+                            a correction -> new
     contained               the new text adds (almost) nothing but boilerplate -> copy
     fuller                  the new text opens with the old one and continues it -> copy
                             (kind "fuller": a full article after its teaser or excerpt)
@@ -243,7 +245,8 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
     """(old, new) figures of shared sentences whose close counterpart has a number (or name)
     this sentence replaced by another: the old one gone from the whole new text and the new
     one absent from the whole old text, or, in the first LEAD_SENTENCES (where a story's key
-    figure sits), either of the two. Not a conversion added: that keeps the old number."""
+    figure sits), either of the two; the story's first figure needs neither when the sentence
+    is the same word for word but for it. Not a conversion added: that keeps the old number."""
     changes = []
     same = {o.text for o in c.sentences}
     names = q.proper and c.proper
@@ -253,6 +256,10 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
             continue  # an identical sentence changes nothing
         best = max(c.sentences, key=lambda o: len(o.grams & s.grams))
         close = len(best.grams & s.grams) >= rule * max(len(s.grams), len(best.grams))
+        swap = _swapped_figure(s.words, best.words) if close else None
+        if swap is not None and swap[0] == _first_figure(c):  # the same words but for the
+            changes.append(swap)  # story's first figure (its key one): proof enough, wherever
+            continue  # it sits ("3 already established" -> "9 already established")
         (mine, my_names), (theirs, their_names) = _facts(s.text, names), _facts(best.text, names)
         if not close and _close_but_facts(s, best, my_names | their_names) < rule:
             continue
@@ -262,6 +269,28 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
         if change is not None:
             changes.append(change)
     return changes
+
+
+def _first_figure(text: Text) -> str | None:
+    head = _NUMBER.search(text.kept)
+    return _number(head.group()) if head else None
+
+
+def _swapped_figure(mine: list[str], theirs: list[str]) -> tuple[str, str] | None:
+    """(old, new) when two sentences are the same words in the same order but for figures, and
+    a figure differs ("Radio 4's" / "Radio 11's"; "from July 1." / "from July 5."); None
+    otherwise (a figure only re-spelt, "3,000" / "3000", is the same figure)."""
+    if len(mine) != len(theirs):
+        return None
+    change = None
+    for old, new in zip(theirs, mine, strict=True):
+        if old == new:
+            continue
+        if not (old[0].isdigit() and new[0].isdigit()):
+            return None
+        if change is None and _number(old) != _number(new):
+            change = (_number(old), _number(new))
+    return change
 
 
 def _close_but_facts(a: Sentence, b: Sentence, names: frozenset[str]) -> float:

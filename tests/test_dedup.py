@@ -1327,6 +1327,30 @@ def test_changed_figures_in_a_sentence_made_of_figures_are_found() -> None:
     assert "changes a figure (180,226 -> 363,226)" in _compare(fixed, first).reason
 
 
+def _with_plants(count: str) -> tuple[str, list[str]]:
+    """_ORIGINAL whose first figure is in its fourth sentence, with a "3" elsewhere too."""
+    title, paras = _ORIGINAL
+    plants = f"Vantor runs {count} plants in the Netherlands and has sold 3D printers since 2011."
+    return title, [paras[1], paras[2], paras[3], plants, *paras[4:], "It employs 3 lawyers."]
+
+
+def test_correction_of_the_story_first_figure_is_new_news_wherever_it_sits() -> None:
+    """The same sentence but for the story's first figure (3 -> 9 plants): a correction of its
+    key figure, though a "3" is still elsewhere in the new text (3D, 3 lawyers)."""
+    first, fixed = _with_plants("3"), _with_plants("9")
+    assert verdict(doc_story("first", first), doc_story("fixed", fixed)) is None
+    assert "changes a figure (3 -> 9)" in _compare(fixed, first).reason
+
+
+def test_a_later_figure_corrected_where_the_old_one_is_still_in_the_text_is_a_copy() -> None:
+    """Only the key figure weighs so: a later figure swapped in one sentence while it is still
+    found elsewhere in the new text is a minor correction of the same article (the real BBC
+    pairs label such versions copies)."""
+    title, paras = _with_plants("3")
+    fixed = (title, [p.replace("3 lawyers", "4 lawyers") for p in paras])
+    assert verdict(doc_story("first", (title, paras)), doc_story("fixed", fixed)) is not None
+
+
 def test_rewording_under_a_new_opening_sentence_is_new_news() -> None:
     """Most words are the earlier story's and most of it is there, but the opening sentence
     is new (neither shared nor a rewording of one): a follow-up's lead, not a rewording."""
