@@ -595,8 +595,9 @@ def test_copies_pair_set_test_split_is_scored_not_tuned(corpus: Path) -> None:
 def test_fresh_pairs_from_train_side_articles_hold_the_train_figures(corpus: Path) -> None:
     """2,727 pairs of every constructed kind built from train-side BBC articles no pair uses
     (`make_pairs.dev_pairs`): rules chosen on 400 constructed train pairs meet other text.
-    Measured 0.997 / 1.000 (6 new news folded: templates and follow-ups from a neighbour on
-    the same story, corrections of a number that is also part of a name); floors below it."""
+    Measured 0.998 / 1.000 (4 new news folded: templates and follow-ups from a neighbour on
+    the same story; 6 until a story's first figure corrected anywhere counted, "Radio 4's" ->
+    "Radio 11's"); floors below it."""
     sys.path.insert(0, str(Path(__file__).parent / "copies_pairs"))
     import evaluate
     import pairset
@@ -608,7 +609,7 @@ def test_fresh_pairs_from_train_side_articles_hold_the_train_figures(corpus: Pat
     folded_new = sum(1 for p, f, _ in rows if f and p["label"] == "new")
     copies = [f for p, f, _ in rows if p["label"] == "copy"]
     assert len(rows) > 2_500
-    assert folded_new <= 7  # precision >= 0.995 on ~1,985 folds (10 before the lead rules)
+    assert folded_new <= 5  # precision >= 0.997 on ~1,910 folds (10 before the lead rules)
     assert sum(copies) / len(copies) >= 0.995
 
 
@@ -616,9 +617,10 @@ def test_fresh_pairs_from_short_multilingual_web_excerpts_are_mostly_right(corpu
     """4,636 pairs of every constructed kind built from the 242 real excerpts of
     labelled-web.jsonl (1-3 paragraphs, 10 languages) that share no text with the web pairs
     (`make_pairs.devweb_pairs`). Measured: 6 copies missed (12 before one-line descriptions
-    were verified), 38 new news folded (42 before the exact-text key read the whole text):
-    34 are follow-ups whose "background" is the whole one-paragraph first item under a short
-    lead (an update on top, which folds only within 36 hours: the pairs carry no times)."""
+    were verified), 36 new news folded (42 before the exact-text key read the whole text, 38
+    before a story's first figure corrected anywhere counted): 34 are follow-ups whose
+    "background" is the whole one-paragraph first item under a short lead (an update on top,
+    which folds only within 36 hours: the pairs carry no times)."""
     sys.path.insert(0, str(Path(__file__).parent / "copies_pairs"))
     import evaluate
     import pairset
@@ -630,8 +632,8 @@ def test_fresh_pairs_from_short_multilingual_web_excerpts_are_mostly_right(corpu
     folded_new = [p["kind"] for p, f, _ in rows if f and p["label"] == "new"]
     copies = [f for p, f, _ in rows if p["label"] == "copy"]
     assert len(rows) > 4_000
-    assert sum(1 for kind in folded_new if not kind.startswith("follow-up")) <= 5
-    assert len(folded_new) <= 40
+    assert sum(1 for kind in folded_new if not kind.startswith("follow-up")) <= 3
+    assert len(folded_new) <= 38
     assert len(copies) - sum(copies) <= 8
 
 
