@@ -64,10 +64,12 @@ from bot.dedup_text import (
 from bot.lang import detect
 
 _DIGIT = re.compile(r"\d")
+_FIGURE = re.compile(r"\d[\d.,]*\Z")  # a word that is a figure ("3", "1,000", "9.4"; not "3g")
 _ENDS = re.compile(r"[.!?。！？]|[\u3000-\u9fff]\s")
 NOUN_CAPS = 0.25  # from this share of capitalised words, ask whether the text is German
 _CUT = ("…", "...")  # a sentence ending so may end in a word cut in two
 CUT_OPENING = 8  # word pairs an earlier opening cut short needs to be found inside the new one
+SWAP_WORDS = 3  # a sentence of this many words may show a corrected key figure on its own
 LEAD_SENTENCES = 2  # a changed figure here (where a story's key figure sits) needs less proof
 VERIFY_CHARS = 20_000  # a 5 MB body is verified on its first 20,000 characters
 MAX_SENTENCES = 400  # ... and on its first 400 sentences: aligning sentences costs their
@@ -245,21 +247,20 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
     """(old, new) figures of shared sentences whose close counterpart has a number (or name)
     this sentence replaced by another: the old one gone from the whole new text and the new
     one absent from the whole old text, or, in the first LEAD_SENTENCES (where a story's key
-    figure sits), either of the two; the story's first figure needs neither when the sentence
-    is the same word for word but for it. Not a conversion added: that keeps the old number."""
-    changes = []
+    figure sits), either of the two; the story's first figure needs neither when a sentence is
+    an old one word for word but for it. Not a conversion added: that keeps the old number."""
     same = {o.text for o in c.sentences}
+    key = _key_figure_swapped(q, c, same)
+    changes = [key[1]] if key else []
     names = q.proper and c.proper
     for i, (s, shared) in enumerate(zip(q.sentences, qs, strict=True)):
         lead = i < LEAD_SENTENCES  # (there a changed name counts too: "appointed X as CFO")
         if not shared or s.text in same or not (lead or _DIGIT.search(s.text)):
             continue  # an identical sentence changes nothing
+        if key and i == key[0]:
+            continue
         best = max(c.sentences, key=lambda o: len(o.grams & s.grams))
         close = len(best.grams & s.grams) >= rule * max(len(s.grams), len(best.grams))
-        swap = _swapped_figure(s.words, best.words) if close else None
-        if swap is not None and swap[0] == _first_figure(c):  # the same words but for the
-            changes.append(swap)  # story's first figure (its key one): proof enough, wherever
-            continue  # it sits ("3 already established" -> "9 already established")
         (mine, my_names), (theirs, their_names) = _facts(s.text, names), _facts(best.text, names)
         if not close and _close_but_facts(s, best, my_names | their_names) < rule:
             continue
@@ -271,14 +272,30 @@ def _changed_figures(q: Text, c: Text, qs: list[bool], rule: float) -> list[tupl
     return changes
 
 
-def _first_figure(text: Text) -> str | None:
-    head = _NUMBER.search(text.kept)
-    return _number(head.group()) if head else None
+def _key_figure_swapped(q: Text, c: Text, same: set[str]) -> tuple[int, tuple[str, str]] | None:
+    """(index, (old, new)) of the sentence of `q` that is the sentence of `c` holding the story's
+    first figure, its key one, word for word but for that figure ("3 already established" ->
+    "9 already established"; "Vantor has 3 plants." -> "9 plants."): proof enough of a
+    correction wherever it sits and however short the sentence, though the old figure may be
+    elsewhere in the new text still. None when there is no such sentence."""
+    key, first = next(
+        ((o, w) for o in c.sentences if _DIGIT.search(o.text) for w in o.words if _FIGURE.match(w)),
+        (None, ""),
+    )
+    if key is None or len(key.words) < SWAP_WORDS:
+        return None
+    first = _number(first)
+    for i, s in enumerate(q.sentences):
+        if len(s.words) == len(key.words) and s.text not in same:
+            swap = _swapped_figure(s.words, key.words)
+            if swap is not None and swap[0] == first:
+                return i, swap
+    return None
 
 
 def _swapped_figure(mine: list[str], theirs: list[str]) -> tuple[str, str] | None:
     """(old, new) when two sentences are the same words in the same order but for figures, and
-    a figure differs ("Radio 4's" / "Radio 11's"; "from July 1." / "from July 5."); None
+    a figure differs ("Radio 4's" / "Radio 11's"; "has 3 plants" / "has 9 plants"); None
     otherwise (a figure only re-spelt, "3,000" / "3000", is the same figure)."""
     if len(mine) != len(theirs):
         return None
@@ -286,7 +303,7 @@ def _swapped_figure(mine: list[str], theirs: list[str]) -> tuple[str, str] | Non
     for old, new in zip(theirs, mine, strict=True):
         if old == new:
             continue
-        if not (old[0].isdigit() and new[0].isdigit()):
+        if not (_FIGURE.match(old) and _FIGURE.match(new)):
             return None
         if change is None and _number(old) != _number(new):
             change = (_number(old), _number(new))

@@ -587,7 +587,7 @@ def test_copies_pair_set_test_split_is_scored_not_tuned(corpus: Path) -> None:
     folded_new = sum(1 for p, f in rows if f and p["label"] == "new")
     copies = [f for p, f in rows if p["label"] == "copy"]
     built = [f for p, f in rows if p["label"] == "copy" and p["origin"] != "web"]
-    assert folded_new <= 6  # precision >= 0.98 on ~240 folds
+    assert folded_new <= 4  # precision >= 0.98 on ~240 folds (3 measured)
     assert sum(copies) / len(copies) >= 0.92
     assert sum(built) / len(built) >= 0.98  # web copies: rewordings/translations out of reach
 
@@ -1340,6 +1340,19 @@ def test_correction_of_the_story_first_figure_is_new_news_wherever_it_sits() -> 
     """The same sentence but for the story's first figure (3 -> 9 plants): a correction of its
     key figure, though a "3" is still elsewhere in the new text (3D, 3 lawyers)."""
     first, fixed = _with_plants("3"), _with_plants("9")
+    assert verdict(doc_story("first", first), doc_story("fixed", fixed)) is None
+    assert "changes a figure (3 -> 9)" in _compare(fixed, first).reason
+
+
+def test_correction_of_the_story_first_figure_in_a_short_sentence_is_new_news() -> None:
+    """'Vantor has 3 plants.' -> '9 plants.': two of its three word pairs changed, so the
+    sentence is not shared at all; it is still the old sentence but for the key figure."""
+    title, paras = _ORIGINAL
+
+    def text(count: str) -> tuple[str, list[str]]:
+        return title, [paras[1], f"Vantor has {count} plants.", *paras[2:], "It has 3 labs."]
+
+    first, fixed = text("3"), text("9")
     assert verdict(doc_story("first", first), doc_story("fixed", fixed)) is None
     assert "changes a figure (3 -> 9)" in _compare(fixed, first).reason
 
