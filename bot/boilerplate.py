@@ -143,15 +143,17 @@ _WORD = re.compile(r"\w+")
 _NON_ASCII_SCRIPT = re.compile(r"[\u3000-\u9fff\uac00-\ud7af©\[…]")
 
 
-def _release_tail(paragraph: str, after: list[str]) -> bool:
+def _release_tail(paragraph: str, lines: list[str], after: int) -> bool:
     """Does `paragraph` open a release's "About" section? Its description (after the colon,
-    or the next paragraph) starts with the company's name, "We" or "The company"; a
-    subheading such as "About Chips Act funding" followed by article text does not."""
+    or the next paragraph: `lines` from index `after`) starts with the company's name, "We"
+    or "The company"; a subheading such as "About Chips Act funding" followed by article text
+    does not."""
     about = _ABOUT.match(paragraph)
     if about is None:
         return False
     name, inline = about.group(1), about.group(2)
-    description = inline if inline else next((a.strip() for a in after if a.strip()), "")
+    # (the following lines are read only once "About ..." matched)
+    description = inline or next((a.strip() for a in lines[after:] if a.strip()), "")
     generic = ("We ", "The company", "The Company")
     first = name.split()[0]
     return description.startswith(generic if first in ("us", "the") else (first, *generic))
@@ -181,7 +183,7 @@ def strip(text: str) -> tuple[list[str], int]:
         paragraph = raw.strip()
         if not paragraph:
             continue
-        if kept and _release_tail(paragraph, lines[n + 1 :]):  # (an anchored match: cheap)
+        if kept and _release_tail(paragraph, lines, n + 1):  # (an anchored match: cheap)
             return kept, dropped + sum(1 for rest in lines[n:] if rest.strip())
         if is_boilerplate(paragraph):
             dropped += 1
